@@ -1,0 +1,115 @@
+"""Bulk reference structures: reading curated files and recognising their structure type."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import spglib
+from ase import Atoms
+from pymatgen.core import Element
+from pymatgen.io.ase import AseAtomsAdaptor
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+# Space-group numbers of the structure types the pipeline builds from.
+PROTOTYPE_SPACEGROUPS: dict[str, tuple[int, ...]] = {
+    "wurtzite": (186,),
+    "zincblende": (216,),
+    "rocksalt": (225,),
+    "fcc": (225,),
+    "hcp": (194,),
+    "trigonal": (152, 154),
+}
+
+SYMPREC_A = 0.01
+
+
+def spacegroup_number(atoms: Atoms, symprec: float = SYMPREC_A) -> int:
+    """International space-group number of a periodic structure (spglib, tolerance in angstrom)."""
+    cell = (atoms.cell.array, atoms.get_scaled_positions(), atoms.numbers)
+    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+    if dataset is None:
+        raise ValueError("spglib could not determine the space group")
+    return int(dataset.number)
+
+
+def identify_prototype(atoms: Atoms) -> str:
+    """Structure type of a bulk crystal from its space group and number of species.
+
+    Raises:
+        ValueError: if the structure is none of the types in PROTOTYPE_SPACEGROUPS.
+    """
+    number = spacegroup_number(atoms)
+    n_species = len(set(atoms.get_chemical_symbols()))
+    for prototype, numbers in PROTOTYPE_SPACEGROUPS.items():
+        if number not in numbers:
+            continue
+        if prototype in ("rocksalt", "wurtzite", "zincblende") and n_species != 2:
+            continue
+        if prototype in ("fcc", "hcp", "trigonal") and n_species != 1:
+            continue
+        return prototype
+    raise ValueError(f"space group {number} with {n_species} species is not a known prototype")
+
+
+def read_bulk(path: str | Path) -> Atoms:
+    """Read a bulk crystal and return its conventional standard cell.
+
+    The conventional standard setting (hexagonal: gamma = 120 deg, c along z; cubic: the cube) is what
+    the slab builders' Miller indices refer to, so any file (an experimental CIF or a relaxed bulk from a
+    later stage) is brought to it here. The lattice itself is kept as given.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".cif":
+        import warnings
+
+        from pymatgen.core import Structure
+
+        with warnings.catch_warnings():
+            # CIFs store 1/3 as 0.33333333; pymatgen rounds such coordinates to ideal values and says so
+            warnings.filterwarnings("ignore", message="Issues encountered while parsing CIF")
+            structure = Structure.from_file(path)
+    else:
+        from ase.io import read
+
+        structure = AseAtomsAdaptor.get_structure(read(path))
+    conventional = SpacegroupAnalyzer(structure, symprec=SYMPREC_A).get_conventional_standard_structure()
+    atoms = AseAtomsAdaptor.get_atoms(conventional)
+    atoms.info = {
+        "name": path.stem,
+        "source": str(path),
+        "prototype": identify_prototype(atoms),
+        "spacegroup": spacegroup_number(atoms),
+    }
+    return atoms
+
+
+def lattice_parameters(atoms: Atoms) -> dict[str, float]:
+    """Lengths a, b, c (angstrom) and angles (degrees) of the cell."""
+    a, b, c, alpha, beta, gamma = atoms.cell.cellpar()
+    return {"a": a, "b": b, "c": c, "alpha": alpha, "beta": beta, "gamma": gamma}
+
+
+def cation_anion(symbols: list[str] | set[str]) -> tuple[str, str]:
+    """The (cation, anion) pair of a binary compound, by Pauling electronegativity."""
+    elements = sorted(set(symbols), key=lambda s: Element(s).X)
+    if len(elements) != 2:
+        raise ValueError(f"expected a binary compound, got {elements}")
+    return elements[0], elements[1]
+
+
+def formula_elements(formula: str) -> list[str]:
+    """Element symbols of a formula such as "CdSe" or "Cd28Se26"."""
+    return re.findall(r"[A-Z][a-z]?", formula)
+
+
+def reduced_formula(atoms: Atoms) -> str:
+    """Reduced formula with the cation first, e.g. CdSe, PbS."""
+    symbols = atoms.get_chemical_symbols()
+    if len(set(symbols)) == 1:
+        return symbols[0]
+    cation, anion = cation_anion(symbols)
+    counts = np.array([symbols.count(cation), symbols.count(anion)])
+    counts = counts // np.gcd.reduce(counts)
+    return "".join(f"{el}{n if n > 1 else ''}" for el, n in zip((cation, anion), counts, strict=True))

@@ -1,0 +1,74 @@
+"""Study configuration: JSON-Schema validation with defaults, and messages that name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A study configuration that cannot run; the message names the key and what is allowed."""
+
+
+def key_path(parts: list[Any] | tuple[Any, ...]) -> str:
+    """Dotted key path, list positions in brackets: slabs.wz.supercell[0]."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<top level>"
+
+
+def _with_defaults(validator_class: type) -> type:
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # type: ignore[no-untyped-def]
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    # copy: a mutable default must not be shared between config entries
+                    instance[name] = yaml.safe_load(yaml.safe_dump(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _describe(error: ValidationError) -> str:
+    where = key_path(list(error.absolute_path))
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and schema.get("additionalProperties") is False:
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        return f"{where}: unknown key(s) {unknown} (allowed: {', '.join(allowed)})"
+    if error.validator == "enum":
+        return f"{where}: {error.instance!r} is not allowed (allowed: {', '.join(map(str, error.validator_value))})"
+    if error.validator == "required":
+        return f"{where}: {error.message}"
+    if error.validator == "oneOf":
+        return f"{where}: {error.instance!r} is not valid ({schema.get('description', 'see the schema')})"
+    return f"{where}: {error.message}"
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Validate a study config against the schema, filling in the schema's defaults in place.
+
+    Raises:
+        ConfigError: naming the first offending key path and what it allows.
+    """
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = _with_defaults(Draft202012Validator)(schema)
+    error = best_match(validator.iter_errors(config))
+    if error is not None:
+        raise ConfigError(f"invalid config: {_describe(error)}")
+    return config
+
+
+def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Read a YAML config file and validate it (defaults filled in)."""
+    config = yaml.safe_load(Path(path).read_text()) or {}
+    return validate_config(config, schema_path)

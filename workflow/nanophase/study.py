@@ -1,0 +1,182 @@
+"""A study: every structure it needs, planned from a validated config before any job runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ase import Atoms
+
+from nanophase.bulk import cation_anion, read_bulk, reduced_formula
+from nanophase.config import ConfigError
+from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config
+from nanophase.slabs import SlabSettings, build_slab
+from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
+
+
+@dataclass(frozen=True)
+class SlabModel:
+    """One configured slab, its bulk, and the vacancy structures derived from it."""
+
+    key: str
+    bulk: str
+    settings: SlabSettings
+    vacancy_settings: VacancySettings
+    name: str
+    vacancies: tuple[VacancySpec, ...]
+
+    def build(self, bulk: Atoms) -> dict[str, Atoms]:
+        """The pristine slab and every vacancy structure, by name, cut from `bulk`."""
+        slab = build_slab(bulk, self.settings)
+        if slab.info["name"] != self.name:
+            raise ValueError(f"{self.key}: built {slab.info['name']}, planned {self.name}")
+        structures = {self.name: slab}
+        for spec in self.vacancies:
+            structures[spec.name] = make_vacancy_structure(slab, spec)
+        return structures
+
+
+@dataclass(frozen=True)
+class InterfaceModel:
+    """The substrate/shell stacks of the study and the bulk references they refer to."""
+
+    substrate: str
+    rocksalt_shell: str
+    zincblende_shell: str
+    shell_cation: str
+    stacks: tuple[StackSettings, ...]
+    names: tuple[str, ...]
+
+    def build(self, substrate_bulk: Atoms) -> dict[str, Atoms]:
+        """Every stack, by name, on the lattice of `substrate_bulk`."""
+        structures = {}
+        for settings, name in zip(self.stacks, self.names, strict=True):
+            atoms = build_stack(substrate_bulk, self.shell_cation, settings)
+            if atoms.info["name"] != name:
+                raise ValueError(f"interfaces: built {atoms.info['name']}, planned {name}")
+            structures[name] = atoms
+        return structures
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything a config asks for, with names fixed before any job runs."""
+
+    name: str
+    bulk_files: dict[str, Path]
+    slabs: tuple[SlabModel, ...]
+    interfaces: InterfaceModel | None
+
+    @classmethod
+    def from_config(cls, config: dict, root: str | Path = ".") -> Study:
+        """Plan a study from a schema-validated config (see nanophase.config.validate_config).
+
+        Checks what the schema cannot: files exist and hold the declared structure type, keys refer
+        to defined bulk references, species belong to the compound, vacancy counts fit the sites.
+
+        Raises:
+            ConfigError: naming the key path and what is allowed.
+        """
+        root = Path(root)
+        bulk_files: dict[str, Path] = {}
+        bulk: dict[str, Atoms] = {}
+        for key, entry in config["bulk"].items():
+            path = root / entry["file"]
+            if not path.is_file():
+                raise ConfigError(f"invalid config: bulk.{key}.file: {entry['file']} does not exist")
+            try:
+                atoms = read_bulk(path)
+            except Exception as exc:  # a file pymatgen cannot read, or an unknown structure type
+                raise ConfigError(f"invalid config: bulk.{key}.file: cannot use {entry['file']}: {exc}") from exc
+            expected = entry.get("prototype")
+            if expected and atoms.info["prototype"] != expected:
+                raise ConfigError(
+                    f"invalid config: bulk.{key}.prototype: {entry['file']} is {atoms.info['prototype']} "
+                    f"(space group {atoms.info['spacegroup']}), not {expected}"
+                )
+            atoms.info["name"] = key
+            bulk_files[key] = Path(entry["file"])
+            bulk[key] = atoms
+
+        slabs = tuple(_plan_slab(key, cfg, bulk) for key, cfg in config.get("slabs", {}).items())
+        interfaces = _plan_interfaces(config["interfaces"], bulk) if "interfaces" in config else None
+        study = cls(config.get("study", "study"), bulk_files, slabs, interfaces)
+        names = study.structure_names()
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"invalid config: slabs: two models give the same structures {duplicates}")
+        return study
+
+    def structure_names(self) -> list[str]:
+        names = list(self.bulk_files)
+        for model in self.slabs:
+            names += [model.name] + [spec.name for spec in model.vacancies]
+        if self.interfaces:
+            names += list(self.interfaces.names)
+        return names
+
+
+def _bulk_key(where: str, key: str, bulk: dict[str, Atoms]) -> Atoms:
+    if key not in bulk:
+        raise ConfigError(f"invalid config: {where}: {key!r} is not a bulk key (allowed: {', '.join(bulk)})")
+    return bulk[key]
+
+
+def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> SlabModel:
+    where = f"slabs.{key}"
+    parent_bulk = _bulk_key(f"{where}.bulk", cfg["bulk"], bulk)
+    if parent_bulk.info["prototype"] != cfg["phase"]:
+        raise ConfigError(
+            f"invalid config: {where}.phase: {cfg['phase']} does not match bulk {cfg['bulk']}, "
+            f"which is {parent_bulk.info['prototype']}"
+        )
+    species = cfg["vacancies"]["species"]
+    elements = sorted(set(parent_bulk.get_chemical_symbols()))
+    if species not in elements:
+        raise ConfigError(
+            f"invalid config: {where}.vacancies.species: {species!r} is not in "
+            f"{reduced_formula(parent_bulk)} (allowed: {', '.join(elements)})"
+        )
+    try:
+        settings = SlabSettings.from_config(cfg)
+    except ValueError as exc:
+        raise ConfigError(f"invalid config: {where}.{exc}") from exc
+    try:
+        vacancy_settings = VacancySettings.from_config(cfg["vacancies"])
+        slab = build_slab(parent_bulk, settings)
+        vacancies = plan_vacancies(slab, vacancy_settings)
+    except ValueError as exc:
+        raise ConfigError(f"invalid config: {where}.vacancies.{exc}") from exc
+    return SlabModel(key, cfg["bulk"], settings, vacancy_settings, slab.info["name"], tuple(vacancies))
+
+
+def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> InterfaceModel:
+    roles = {"substrate": "rocksalt", "rocksalt_shell": "rocksalt", "zincblende_shell": "zincblende"}
+    for role, prototype in roles.items():
+        atoms = _bulk_key(f"interfaces.{role}", cfg[role], bulk)
+        if atoms.info["prototype"] != prototype:
+            raise ConfigError(
+                f"invalid config: interfaces.{role}: {cfg[role]} is {atoms.info['prototype']}, "
+                f"a {prototype} bulk is needed"
+            )
+    _, substrate_anion = cation_anion(bulk[cfg["substrate"]].get_chemical_symbols())
+    shells = {role: cation_anion(bulk[cfg[role]].get_chemical_symbols()) for role in roles if role != "substrate"}
+    for role, (_, anion) in shells.items():
+        if anion != substrate_anion:
+            raise ConfigError(
+                f"invalid config: interfaces.{role}: {cfg[role]} must share the substrate's anion "
+                f"{substrate_anion} (cation exchange keeps the anion sublattice)"
+            )
+    cations = {cation for cation, _ in shells.values()}
+    if len(cations) != 1:
+        raise ConfigError("invalid config: interfaces: rocksalt_shell and zincblende_shell must be one compound")
+    try:
+        stacks = stack_settings_from_config(cfg)
+        substrate = reduced_formula(bulk[cfg["substrate"]])
+        shell = reduced_formula(bulk[cfg["zincblende_shell"]])
+    except ValueError as exc:
+        raise ConfigError(f"invalid config: interfaces.{exc}") from exc
+    names = tuple(s.name(substrate, shell) for s in stacks)
+    return InterfaceModel(
+        cfg["substrate"], cfg["rocksalt_shell"], cfg["zincblende_shell"], cations.pop(), tuple(stacks), names
+    )

@@ -1,0 +1,312 @@
+"""Vacancy series in slabs: surface concentration, depth and whole-layer removal, symmetry-distinct only."""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from itertools import combinations, product
+
+import numpy as np
+import spglib
+from ase import Atoms
+from ase.constraints import FixAtoms
+
+FACES = ("top", "both")
+SYMPREC_A = 0.01
+
+
+@dataclass(frozen=True)
+class VacancySettings:
+    """Which vacancy structures to derive from a slab.
+
+    Attributes:
+        species: element removed.
+        surface_counts: vacancies per face placed in the outermost plane holding `species`.
+        surface_faces: "top" (one face) and/or "both" (the same count on each face).
+        depth: one vacancy in each plane holding `species`, from the top surface to the middle.
+        whole_layer: remove the outermost plane of `species` from "top" and/or "both" faces.
+        max_configurations: symmetry-distinct placements kept per count.
+    """
+
+    species: str = "Se"
+    surface_counts: tuple[int, ...] = (1, 2)
+    surface_faces: tuple[str, ...] = FACES
+    depth: bool = True
+    whole_layer: tuple[str, ...] = FACES
+    max_configurations: int = 3
+
+    def __post_init__(self) -> None:
+        for key in ("surface_faces", "whole_layer"):
+            bad = [f for f in getattr(self, key) if f not in FACES]
+            if bad:
+                raise ValueError(f"{key}: {bad} not allowed (allowed: {list(FACES)})")
+        if any(n < 1 for n in self.surface_counts):
+            raise ValueError(f"surface_counts: counts must be >= 1, got {list(self.surface_counts)}")
+        if not 1 <= self.max_configurations <= 26:
+            raise ValueError(f"max_configurations: must be 1..26, got {self.max_configurations}")
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> VacancySettings:
+        """Settings from a slab's `vacancies` config block (schema-validated)."""
+        return cls(
+            species=cfg.get("species", "Se"),
+            surface_counts=tuple(cfg.get("surface_counts", (1, 2))),
+            surface_faces=tuple(cfg.get("surface_faces", FACES)),
+            depth=bool(cfg.get("depth", True)),
+            whole_layer=tuple(cfg.get("whole_layer", FACES)),
+            max_configurations=int(cfg.get("max_configurations", 3)),
+        )
+
+
+@dataclass(frozen=True)
+class VacancySpec:
+    """One vacancy structure: which atoms of the parent slab are removed, and where it belongs.
+
+    `removed` are atom indices of the parent slab; `series` lists every series the structure
+    belongs to (e.g. "surface-top;depth" for a single top-surface vacancy).
+    """
+
+    name: str
+    parent: str
+    species: str
+    removed: tuple[int, ...]
+    series: str
+    faces: str
+    depth: int
+    configuration: str
+    n_distinct: int
+    n_kept: int
+    concentration: float
+
+
+def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarray:
+    """Atom permutations induced by the space-group operations of a (slab) cell.
+
+    Row g maps atom i onto atom perm[g, i]. Includes the pure translations of supercells.
+    """
+    scaled = atoms.get_scaled_positions(wrap=True)
+    numbers = atoms.numbers
+    symmetry = spglib.get_symmetry((atoms.cell.array, scaled, numbers), symprec=symprec)
+    perms = []
+    for rotation, translation in zip(symmetry["rotations"], symmetry["translations"], strict=True):
+        image = scaled @ rotation.T + translation
+        delta = image[:, None, :] - scaled[None, :, :]
+        delta -= np.round(delta)
+        distance = np.linalg.norm(delta @ atoms.cell.array, axis=2)
+        distance[numbers[:, None] != numbers[None, :]] = np.inf
+        target = np.argmin(distance, axis=1)
+        if np.max(distance[np.arange(len(atoms)), target]) > 2 * symprec + 1e-6:
+            raise ValueError("a symmetry operation does not map the structure onto itself")
+        perms.append(target)
+    return np.unique(np.array(perms), axis=0)
+
+
+def species_planes(slab: Atoms, species: str) -> list[tuple[int, ...]]:
+    """Atom indices of each layer holding `species` (only those atoms), bottom to top."""
+    layer = slab.get_array("layer")
+    symbols = np.array(slab.get_chemical_symbols())
+    planes = []
+    for index in range(layer.max() + 1):
+        members = np.flatnonzero((layer == index) & (symbols == species))
+        if len(members):
+            planes.append(tuple(int(i) for i in members))
+    return planes
+
+
+def _stabiliser(perms: np.ndarray, sites: set[int]) -> np.ndarray:
+    """Operations that map the set of candidate sites onto itself."""
+    idx = np.array(sorted(sites))
+    keep = [p for p in perms if set(p[idx].tolist()) == sites]
+    return np.array(keep)
+
+
+def count_distinct(groups: list[tuple[int, ...]], counts: list[int], perms: np.ndarray) -> int:
+    """Number of symmetry-distinct ways to pick counts[i] sites from groups[i] (Burnside's lemma).
+
+    Each operation contributes the number of placements it leaves unchanged: per cycle of the
+    operation on the candidate sites, either all or none of the cycle's sites are picked.
+    """
+    group_of = {site: g for g, members in enumerate(groups) for site in members}
+    target = tuple(counts)
+    ops = _stabiliser(perms, set(group_of))
+    total = 0
+    for perm in ops:
+        polynomial: Counter[tuple[int, ...]] = Counter({(0,) * len(groups): 1})
+        seen: set[int] = set()
+        for start in group_of:
+            if start in seen:
+                continue
+            weight = [0] * len(groups)
+            site = start
+            while site not in seen:
+                seen.add(site)
+                weight[group_of[site]] += 1
+                site = int(perm[site])
+            step: Counter[tuple[int, ...]] = Counter()
+            for exponent, coefficient in polynomial.items():
+                step[exponent] += coefficient
+                grown = tuple(e + w for e, w in zip(exponent, weight, strict=True))
+                if all(g <= t for g, t in zip(grown, target, strict=True)):
+                    step[grown] += coefficient
+            polynomial = step
+        total += polynomial[target]
+    return int(Fraction(total, len(ops)))
+
+
+def distinct_placements(
+    groups: list[tuple[int, ...]], counts: list[int], perms: np.ndarray, limit: int
+) -> tuple[int, list[tuple[int, ...]]]:
+    """Symmetry-distinct placements: their number and the first `limit` representatives.
+
+    Placements are visited in lexicographic order; the first member of each symmetry orbit met is
+    the orbit's smallest, so the kept representatives do not depend on enumeration details.
+    """
+    n_distinct = count_distinct(groups, counts, perms)
+    group_of = {site: g for g, members in enumerate(groups) for site in members}
+    ops = _stabiliser(perms, set(group_of))
+
+    def key(sites: Iterator[int] | tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+        split: list[list[int]] = [[] for _ in groups]
+        for site in sites:
+            split[group_of[site]].append(site)
+        return tuple(tuple(sorted(members)) for members in split)
+
+    kept: list[tuple[int, ...]] = []
+    choices = [combinations(sorted(members), n) for members, n in zip(groups, counts, strict=True)]
+    for placement in product(*choices):
+        flat = np.array([site for part in placement for site in part])
+        own = key(flat.tolist())
+        if all(key(perm[flat].tolist()) >= own for perm in ops):
+            kept.append(tuple(sorted(flat.tolist())))
+            if len(kept) == min(limit, n_distinct):
+                break
+    return n_distinct, kept
+
+
+def configuration_label(index: int) -> str:
+    return string.ascii_lowercase[index]
+
+
+def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
+    """All vacancy structures of one slab: whole layers, surface series, depth series.
+
+    A structure met in more than one series (one top vacancy is both surface n=1 and depth 0; the
+    full surface count is the whole-layer structure) is listed once, with all its series.
+    """
+    parent = slab.info["name"]
+    species = settings.species
+    planes = species_planes(slab, species)
+    if not planes:
+        raise ValueError(f"species: {species} is not in {parent}")
+    n_species = sum(len(p) for p in planes)
+    perms = symmetry_permutations(slab)
+    top, bottom = planes[-1], planes[0]
+    face_groups = {"top": [top], "both": [top, bottom]}
+
+    specs: dict[tuple[int, ...], VacancySpec] = {}
+
+    def add(removed: tuple[int, ...], name: str, series: str, faces: str, depth: int,
+            label: str, n_distinct: int, n_kept: int) -> None:  # fmt: skip
+        canonical = min(tuple(sorted(perm[list(removed)].tolist())) for perm in perms)
+        if canonical in specs:
+            old = specs[canonical]
+            specs[canonical] = replace(old, series=f"{old.series};{series}")
+            return
+        specs[canonical] = VacancySpec(
+            name=f"{parent}_v{species}-{name}",
+            parent=parent,
+            species=species,
+            removed=removed,
+            series=series,
+            faces=faces,
+            depth=depth,
+            configuration=label,
+            n_distinct=n_distinct,
+            n_kept=n_kept,
+            concentration=len(removed) / n_species,
+        )
+
+    for faces in settings.whole_layer:
+        removed = tuple(sorted(site for plane in face_groups[faces] for site in plane))
+        add(removed, f"layer-{faces}", "layer", faces, 0, "", 1, 1)
+
+    for faces in settings.surface_faces:
+        groups = face_groups[faces]
+        if faces == "both" and top == bottom:
+            raise ValueError(f"surface_faces: {parent} has a single {species} plane; 'both' is undefined")
+        for n in settings.surface_counts:
+            if n > len(top):
+                raise ValueError(
+                    f"surface_counts: {n} exceeds the {len(top)} {species} sites of the outermost "
+                    f"{species} plane of {parent} (allowed: 1..{len(top)})"
+                )
+            n_distinct, kept = distinct_placements(groups, [n] * len(groups), perms,
+                                                   settings.max_configurations)  # fmt: skip
+            count_label = f"{n}x2" if faces == "both" else f"{n}"
+            for i, removed in enumerate(kept):
+                label = configuration_label(i)
+                add(removed, f"{faces}-{count_label}-{label}", f"surface-{faces}", faces, 0, label,
+                    n_distinct, len(kept))  # fmt: skip
+
+    if settings.depth:
+        n_depths = (len(planes) + 1) // 2  # from the top plane down to the middle one
+        for depth in range(n_depths):
+            plane = planes[-1 - depth]
+            n_distinct, kept = distinct_placements([plane], [1], perms, settings.max_configurations)
+            for i, removed in enumerate(kept):
+                label = configuration_label(i)
+                add(removed, f"depth{depth}-{label}", "depth", "top", depth, label, n_distinct, len(kept))
+    return list(specs.values())
+
+
+def make_vacancy_structure(slab: Atoms, spec: VacancySpec) -> Atoms:
+    """The slab with the atoms of `spec` removed; layer indices and fixed atoms carried over."""
+    symbols = slab.get_chemical_symbols()
+    wrong = [i for i in spec.removed if symbols[i] != spec.species]
+    if wrong:
+        raise ValueError(f"{spec.name}: atoms {wrong} of {spec.parent} are not {spec.species}")
+    keep = np.setdiff1d(np.arange(len(slab)), spec.removed)
+    fixed = set()
+    for constraint in slab.constraints:
+        if isinstance(constraint, FixAtoms):
+            fixed.update(int(i) for i in constraint.index)
+    structure = slab.copy()
+    structure.set_constraint()
+    structure = structure[keep]
+    new_fixed = [new for new, old in enumerate(keep) if old in fixed]
+    if new_fixed:
+        structure.set_constraint(FixAtoms(indices=new_fixed))
+    structure.info.update(
+        {
+            "name": spec.name,
+            "family": "vacancy",
+            "parent": spec.parent,
+            "removed_species": spec.species,
+            "removed_indices": ",".join(str(i) for i in spec.removed),
+            "n_removed": len(spec.removed),
+            "concentration": spec.concentration,
+            "series": spec.series,
+            "faces": spec.faces,
+            "depth": spec.depth,
+            "configuration": spec.configuration,
+            "n_distinct": spec.n_distinct,
+            "n_kept": spec.n_kept,
+        }
+    )
+    return structure
+
+
+def placement_summary(specs: list[VacancySpec] | tuple[VacancySpec, ...]) -> list[str]:
+    """One line per series and count: how many symmetry-distinct placements exist and were kept."""
+    counts: dict[tuple[str, int], tuple[int, int]] = {}
+    for spec in specs:
+        for series in spec.series.split(";"):
+            label = f"depth {spec.depth}" if series == "depth" else series
+            counts[(label, len(spec.removed))] = (spec.n_distinct, spec.n_kept)
+    return [
+        f"{label}, {n_removed} removed: {n_distinct} symmetry-distinct, {n_kept} kept"
+        for (label, n_removed), (n_distinct, n_kept) in sorted(counts.items())
+    ]

@@ -1,0 +1,68 @@
+# Structures: bulk references -> slabs and their vacancy series, interface stacks -> index.csv
+
+
+rule bulk_reference:
+    input:
+        bulk_source,
+    output:
+        structure_path("bulk", "{bulk}"),
+    log:
+        "logs/structures/bulk/{bulk}.log",
+    script:
+        "../scripts/write_bulk.py"
+
+
+# One job per slab model writes the slab and all its vacancy structures: their number is known at
+# parse time (symmetry-distinct placements), and one process is far cheaper than one per file.
+for model in STUDY.slabs:
+
+    rule:
+        name:
+            f"slab_series_{model.key}"
+        input:
+            bulk=structure_path("bulk", model.bulk),
+        output:
+            list(slab_outputs(model).values()),
+        params:
+            model=model,
+            paths=slab_outputs(model),
+        log:
+            f"logs/structures/slab/{model.name}.log",
+        script:
+            "../scripts/build_slab_series.py"
+
+
+if STUDY.interfaces is not None:
+
+    rule interface_stacks:
+        input:
+            substrate=structure_path("bulk", STUDY.interfaces.substrate),
+        output:
+            list(interface_outputs().values()),
+        params:
+            model=STUDY.interfaces,
+            paths=interface_outputs(),
+        log:
+            "logs/structures/interfaces.log",
+        script:
+            "../scripts/build_interfaces.py"
+
+
+rule structure_index:
+    input:
+        all_structure_paths(),
+    output:
+        STRUCTURE_INDEX,
+    log:
+        "logs/structures/index.log",
+    script:
+        "../scripts/structure_index.py"
+
+
+rule structures:
+    input:
+        STRUCTURE_INDEX,
+
+
+localrules:
+    structures,
