@@ -22,6 +22,6 @@ include: "workflow/rules/structures.smk"
 
 
 rule all:
+    default_target: True
     input:
         STRUCTURE_INDEX,
-    default_target: True

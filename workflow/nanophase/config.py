@@ -46,7 +46,8 @@ def _describe(error: ValidationError) -> str:
         unknown = sorted(set(error.instance) - set(allowed))
         return f"{where}: unknown key(s) {unknown} (allowed: {', '.join(allowed)})"
     if error.validator == "enum":
-        return f"{where}: {error.instance!r} is not allowed (allowed: {', '.join(map(str, error.validator_value))})"
+        allowed = ", ".join(map(str, error.validator_value))
+        return f"{where}: {error.instance!r} is not allowed (allowed: {allowed})"
     if error.validator == "required":
         return f"{where}: {error.message}"
     if error.validator == "oneOf":

@@ -44,12 +44,15 @@ class PlaneStack:
     cell_2d: np.ndarray  # rows: in-plane cell vectors (x, y), 2 x 2
     planes: tuple[Plane, ...]
     period_a: float
+    period_shift_2d: np.ndarray  # in-plane component of the stacking vector (x, y)
 
     def plane(self, index: int) -> Plane:
-        """Plane `index` counted from the bottom of period 0; indices wrap over periods."""
+        """Plane `index` counted from the bottom of period 0; indices run on over periods."""
         base = self.planes[index % len(self.planes)]
-        shift = (index // len(self.planes)) * self.period_a
-        return Plane(base.symbols, base.xy, base.height_a + shift)
+        periods = index // len(self.planes)
+        return Plane(
+            base.symbols, base.xy + periods * self.period_shift_2d, base.height_a + periods * self.period_a
+        )
 
     def spacing_a(self) -> float:
         """Smallest distance between consecutive planes."""
@@ -91,9 +94,10 @@ def cut_planes(bulk: Atoms, phase: str, surface: str, supercell: tuple[int, int]
     cell_2d = np.array([u @ frame.T, v @ frame.T])[:, :2]
     # in-plane fractional coordinates, wrapped into the surface cell; rounded so that the order of
     # atoms below is the same for the experimental and a relaxed lattice
-    frac_2d = np.linalg.solve(cell_2d.T, (oriented.positions @ frame.T)[:, :2].T).T
-    frac_2d = np.round(frac_2d % 1.0, 6) % 1.0
+    frac_2d = np.linalg.solve(cell_2d.T, (oriented.positions @ frame.T)[:, :2].T).T % 1.0
+    frac_2d[np.isclose(frac_2d, 1.0, atol=1e-9)] = 0.0
     xy = frac_2d @ cell_2d
+    sort_key = np.round(frac_2d, 4) % 1.0
     symbols = np.array(oriented.get_chemical_symbols())
 
     order = np.argsort(heights, kind="stable")
@@ -103,12 +107,18 @@ def cut_planes(bulk: Atoms, phase: str, surface: str, supercell: tuple[int, int]
         if end == len(order) or heights[order[end]] - heights[order[end - 1]] > PLANE_TOLERANCE_A:
             members = order[start:end]
             # atoms of one plane sorted by species then position: a fixed, lattice-independent order
-            members = members[np.lexsort((frac_2d[members, 1], frac_2d[members, 0], symbols[members]))]
+            members = members[np.lexsort((sort_key[members, 1], sort_key[members, 0], symbols[members]))]
             planes.append(
-                Plane(tuple(str(s) for s in symbols[members]), xy[members].copy(), float(np.mean(heights[members])))
+                Plane(
+                    tuple(str(s) for s in symbols[members]),
+                    xy[members].copy(),
+                    float(np.mean(heights[members])),
+                )
             )
             start = end
-    return PlaneStack(cell_2d=cell_2d, planes=tuple(planes), period_a=period)
+    return PlaneStack(
+        cell_2d=cell_2d, planes=tuple(planes), period_a=period, period_shift_2d=(w @ frame.T)[:2]
+    )
 
 
 def assemble_slab(planes: list[Plane], cell_2d: np.ndarray, vacuum_a: float) -> Atoms:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ase import Atoms
-
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config
@@ -87,7 +86,9 @@ class Study:
             try:
                 atoms = read_bulk(path)
             except Exception as exc:  # a file pymatgen cannot read, or an unknown structure type
-                raise ConfigError(f"invalid config: bulk.{key}.file: cannot use {entry['file']}: {exc}") from exc
+                raise ConfigError(
+                    f"invalid config: bulk.{key}.file: cannot use {entry['file']}: {exc}"
+                ) from exc
             expected = entry.get("prototype")
             if expected and atoms.info["prototype"] != expected:
                 raise ConfigError(
@@ -160,7 +161,9 @@ def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> InterfaceModel:
                 f"a {prototype} bulk is needed"
             )
     _, substrate_anion = cation_anion(bulk[cfg["substrate"]].get_chemical_symbols())
-    shells = {role: cation_anion(bulk[cfg[role]].get_chemical_symbols()) for role in roles if role != "substrate"}
+    shells = {
+        role: cation_anion(bulk[cfg[role]].get_chemical_symbols()) for role in roles if role != "substrate"
+    }
     for role, (_, anion) in shells.items():
         if anion != substrate_anion:
             raise ConfigError(
@@ -169,7 +172,9 @@ def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> InterfaceModel:
             )
     cations = {cation for cation, _ in shells.values()}
     if len(cations) != 1:
-        raise ConfigError("invalid config: interfaces: rocksalt_shell and zincblende_shell must be one compound")
+        raise ConfigError(
+            "invalid config: interfaces: rocksalt_shell and zincblende_shell must be one compound"
+        )
     try:
         stacks = stack_settings_from_config(cfg)
         substrate = reduced_formula(bulk[cfg["substrate"]])

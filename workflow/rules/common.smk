@@ -1,8 +1,9 @@
 # Study plan and path patterns shared by all rules. Every structure name is fixed here, at parse time.
 from nanophase.study import Study
 
-
 STUDY = Study.from_config(config, root=".")
+# One software environment for every rule (used with --software-deployment-method conda).
+CONDA_ENV = "../../environment.yml"
 STRUCTURES = "results/structures"
 STRUCTURE_INDEX = f"{STRUCTURES}/index.csv"
 
@@ -18,7 +19,9 @@ def bulk_source(wildcards):
 def slab_outputs(model):
     """Name -> path of the pristine slab and every vacancy structure of one slab model."""
     paths = {model.name: structure_path("slab", model.name)}
-    paths.update({spec.name: structure_path("vacancy", spec.name) for spec in model.vacancies})
+    paths.update(
+        {spec.name: structure_path("vacancy", spec.name) for spec in model.vacancies}
+    )
     return paths
 
 

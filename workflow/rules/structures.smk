@@ -8,6 +8,8 @@ rule bulk_reference:
         structure_path("bulk", "{bulk}"),
     log:
         "logs/structures/bulk/{bulk}.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/write_bulk.py"
 
@@ -23,11 +25,13 @@ for model in STUDY.slabs:
             bulk=structure_path("bulk", model.bulk),
         output:
             list(slab_outputs(model).values()),
+        log:
+            f"logs/structures/slab/{model.name}.log",
+        conda:
+            CONDA_ENV
         params:
             model=model,
             paths=slab_outputs(model),
-        log:
-            f"logs/structures/slab/{model.name}.log",
         script:
             "../scripts/build_slab_series.py"
 
@@ -39,11 +43,13 @@ if STUDY.interfaces is not None:
             substrate=structure_path("bulk", STUDY.interfaces.substrate),
         output:
             list(interface_outputs().values()),
+        log:
+            "logs/structures/interfaces.log",
+        conda:
+            CONDA_ENV
         params:
             model=STUDY.interfaces,
             paths=interface_outputs(),
-        log:
-            "logs/structures/interfaces.log",
         script:
             "../scripts/build_interfaces.py"
 
@@ -55,6 +61,8 @@ rule structure_index:
         STRUCTURE_INDEX,
     log:
         "logs/structures/index.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/structure_index.py"
 

@@ -11,6 +11,8 @@ with log_to(snakemake.log[0]) as log:
     structures = model.build(read_structure(snakemake.input.bulk))
     for name, atoms in structures.items():
         write_structure(atoms, snakemake.params.paths[name])
-    log.info("%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies))
+    log.info(
+        "%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies)
+    )
     for line in placement_summary(model.vacancies):
         log.info("  %s", line)
