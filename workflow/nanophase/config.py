@@ -45,6 +45,10 @@ def _describe(error: ValidationError) -> str:
         allowed = sorted(schema.get("properties", {}))
         unknown = sorted(set(error.instance) - set(allowed))
         return f"{where}: unknown key(s) {unknown} (allowed: {', '.join(allowed)})"
+    parent = error.parent
+    if parent is not None and parent.validator in ("oneOf", "anyOf") and "description" in parent.schema:
+        # an alternative of a oneOf (e.g. a keyword or a list): the description lists them all
+        return f"{where}: {error.instance!r} is not allowed ({parent.schema['description'].strip()})"
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"{where}: {error.instance!r} is not allowed (allowed: {allowed})"

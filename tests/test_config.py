@@ -1,0 +1,81 @@
+"""Study config: schema defaults, and bad input failing with the key path and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from nanophase.config import ConfigError, load_config, validate_config
+from nanophase.study import Study
+
+
+@pytest.fixture(scope="module")
+def default_config(repo):
+    return yaml.safe_load((repo / "config" / "config.yaml").read_text())
+
+
+def plan(config, repo):
+    return Study.from_config(validate_config(copy.deepcopy(config)), root=repo)
+
+
+def test_defaults_are_filled_in(repo):
+    config = validate_config({"bulk": {"X": {"file": "structures/bulk/CdSe-wz.cif"}},
+                              "slabs": {"wz": {"bulk": "X", "phase": "wurtzite", "surface": "11-20"}}})  # fmt: skip
+    slab = config["slabs"]["wz"]
+    assert slab["monolayers"] == 7 and slab["supercell"] == [1, 1] and slab["vacuum_a"] == 15.0
+    assert slab["fixed"] == "auto" and slab["vacancies"]["species"] == "Se"
+    assert slab["vacancies"]["max_configurations"] == 3
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_shipped_configs_plan(repo, name):
+    study = Study.from_config(load_config(repo / "config" / name), root=repo)
+    names = study.structure_names()
+    assert len(names) == len(set(names))
+    assert {m.key for m in study.slabs} == {"wz", "zb"}
+
+
+def test_paper_config_is_the_published_set_up(repo):
+    study = Study.from_config(load_config(repo / "config" / "paper.yaml"), root=repo)
+    wz, zb = study.slabs
+    assert wz.settings.monolayers == zb.settings.monolayers == 7
+    assert wz.settings.vacuum_a >= 10 and zb.settings.vacuum_a >= 10
+    assert zb.settings.termination == "cation"
+    assert wz.settings.fixed_layers == (3,) and zb.settings.fixed_layers == ()
+    stacks = {(s.n_rocksalt, s.n_zincblende) for s in study.interfaces.stacks}
+    assert stacks == {(r, z) for r in range(5) for z in range(3)}
+
+
+BAD = [
+    (lambda c: c.update(slab={}), r"<top level>: unknown key\(s\) \['slab'\] \(allowed: bulk, interfaces, slabs, study\)"),
+    (lambda c: c["slabs"]["wz"].update(monolayer=3), r"slabs\.wz: unknown key\(s\) \['monolayer'\]"),
+    (lambda c: c["slabs"]["wz"].update(monolayers="three"), r"slabs\.wz\.monolayers: 'three' is not of type 'integer'"),
+    (lambda c: c["slabs"]["wz"].update(monolayers=0), r"slabs\.wz\.monolayers: 0 is less than the minimum of 1"),
+    (lambda c: c["interfaces"].update(substrate_layers=0), r"interfaces\.substrate_layers: 0 is less than the minimum"),
+    (lambda c: c["slabs"]["zb"].update(vacuum_a=-5), r"slabs\.zb\.vacuum_a: -5 is less than or equal to the minimum of 0"),
+    (lambda c: c["slabs"]["wz"].update(phase="wurzite"), r"slabs\.wz\.phase: 'wurzite' is not allowed \(allowed: wurtzite, zincblende\)"),
+    (lambda c: c["slabs"]["wz"]["vacancies"].update(species="Te"), r"slabs\.wz\.vacancies\.species: 'Te' is not in CdSe \(allowed: Cd, Se\)"),
+    (lambda c: c["slabs"]["wz"]["vacancies"].update(surface_counts=[3]), r"slabs\.wz\.vacancies\.surface_counts: 3 exceeds the 2 Se sites.*\(allowed: 1\.\.2\)"),
+    (lambda c: c["slabs"]["wz"].update(supercell=[2, 0]), r"slabs\.wz\.supercell\[1\]: 0 is less than the minimum of 1"),
+    (lambda c: c["slabs"]["wz"].update(supercell=[2.5, 1]), r"slabs\.wz\.supercell\[0\]: 2\.5 is not of type 'integer'"),
+    (lambda c: c["slabs"]["wz"].update(supercell=[2]), r"slabs\.wz\.supercell: \[2\] is too short"),
+    (lambda c: c["bulk"]["CdSe-wz"].update(file="structures/bulk/missing.cif"), r"bulk\.CdSe-wz\.file: structures/bulk/missing\.cif does not exist"),
+    (lambda c: c["slabs"]["wz"].update(bulk="CdSe-zb"), r"slabs\.wz\.phase: wurtzite does not match bulk CdSe-zb, which is zincblende"),
+    (lambda c: c["slabs"]["wz"].update(bulk="CdSe"), r"slabs\.wz\.bulk: 'CdSe' is not a bulk key \(allowed: CdSe-wz, "),
+    (lambda c: c["slabs"]["wz"].update(surface="001"), r"slabs\.wz\.surface: '001' is not supported for wurtzite \(allowed: 11-20\)"),
+    (lambda c: c["slabs"]["wz"].update(fixed=[7]), r"slabs\.wz\.fixed: layers \[7\] do not exist \(layers are 0\.\.2\)"),
+    (lambda c: c["slabs"]["wz"].update(fixed="top"), r"slabs\.wz\.fixed: 'top' is not allowed \(layers held fixed.*\"middle\", \"none\" or a list"),
+    (lambda c: c["bulk"]["CdSe-wz"].update(prototype="zincblende"), r"bulk\.CdSe-wz\.prototype: .* is wurtzite \(space group 186\), not zincblende"),
+    (lambda c: c["interfaces"].update(zincblende_shell="CdSe-zb"), r"interfaces\.zincblende_shell: CdSe-zb must share the substrate's anion S"),
+    (lambda c: c["interfaces"].update(faces=["left"]), r"interfaces\.faces\[0\]: 'left' is not allowed \(allowed: top, both\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mutate, message", BAD, ids=[m for _, m in BAD])
+def test_bad_config_names_the_key(default_config, repo, mutate, message):
+    config = copy.deepcopy(default_config)
+    mutate(config)
+    with pytest.raises(ConfigError, match=message):
+        plan(config, repo)
