@@ -28,7 +28,9 @@ def test_counts_and_stoichiometry(bulk, n_rs, n_zb, faces):
     n_faces = 0 if n_rs + n_zb == 0 else (1 if faces == "top" else 2)
     assert count(atoms, "Pb") == 5 * 2  # 2 Pb per a x a (100) plane
     assert count(atoms, "Cd") == n_faces * 2 * (n_rs + n_zb)
-    assert count(atoms, "S") == count(atoms, "Pb") + count(atoms, "Cd")  # every layer is charge-neutral CdS/PbS
+    assert count(atoms, "S") == count(atoms, "Pb") + count(
+        atoms, "Cd"
+    )  # every layer is charge-neutral CdS/PbS
     assert atoms.get_array("layer").max() + 1 == atoms.info["n_layers"] == 5 + n_faces * (n_rs + 2 * n_zb)
 
 

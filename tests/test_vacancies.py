@@ -21,7 +21,9 @@ from nanophase.vacancies import (
 
 @pytest.fixture(scope="module")
 def zb22(bulk):
-    return build_slab(bulk["CdSe-zb"], SlabSettings("zincblende", "001", supercell=(2, 2), termination="cation"))
+    return build_slab(
+        bulk["CdSe-zb"], SlabSettings("zincblende", "001", supercell=(2, 2), termination="cation")
+    )
 
 
 @pytest.fixture(scope="module")

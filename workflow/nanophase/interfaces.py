@@ -8,6 +8,7 @@ from itertools import product
 import numpy as np
 from ase import Atoms
 from ase.constraints import FixAtoms
+
 from nanophase.bulk import cation_anion, reduced_formula
 from nanophase.layers import Plane, assemble_slab, cut_planes, in_plane_area_a2, middle_layers
 

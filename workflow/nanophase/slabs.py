@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ase import Atoms
 from ase.constraints import FixAtoms
+
 from nanophase.bulk import cation_anion, formula_elements, reduced_formula
 from nanophase.layers import Plane, assemble_slab, cut_planes, in_plane_area_a2, middle_layers
 

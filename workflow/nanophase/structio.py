@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 from ase.io import read, write
+
 from nanophase.layers import in_plane_area_a2
 
 INDEX_COLUMNS = [

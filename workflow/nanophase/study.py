@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ase import Atoms
+
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config

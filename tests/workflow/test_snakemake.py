@@ -1,0 +1,86 @@
+"""The workflow itself: lint, dry runs of both configs, a bad config, and a real structures run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(*args: str, cwd: Path = REPO, timeout: int = 600) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def config_in(folder: Path, mutate=None, source: str = "config.yaml") -> Path:
+    """A copy of a shipped config, with absolute bulk paths, usable from another working directory."""
+    config = yaml.safe_load((REPO / "config" / source).read_text())
+    for entry in config["bulk"].values():
+        entry["file"] = str(REPO / entry["file"])
+    if mutate:
+        mutate(config)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_lint_is_clean():
+    result = snakemake("--lint")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("config, vacancy_jobs", [("config.yaml", 1), ("paper.yaml", 1)])
+def test_dry_run(tmp_path, config, vacancy_jobs):
+    result = snakemake(
+        "-n", "--directory", str(tmp_path), "--configfile", str(config_in(tmp_path, source=config))
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    for rule, count in [("bulk_reference", 8), ("slab_series_wz", vacancy_jobs), ("slab_series_zb", 1),
+                        ("interface_stacks", 1), ("structure_index", 1)]:  # fmt: skip
+        assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out)
+    assert not (tmp_path / "results").exists()
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    bad = config_in(tmp_path, lambda c: c["slabs"]["zb"]["vacancies"].update(species="Te"))
+    result = snakemake("--cores", "1", "--directory", str(tmp_path), "--configfile", str(bad))
+    assert result.returncode != 0
+    assert "slabs.zb.vacancies.species: 'Te' is not in CdSe (allowed: Cd, Se)" in result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "logs").exists()
+
+
+def test_structures_run_writes_every_planned_structure(tmp_path):
+    def tiny(config):
+        config["slabs"]["wz"]["monolayers"] = 2
+        config["slabs"]["zb"]["monolayers"] = 2
+        config["interfaces"].update(
+            rocksalt_monolayers=[0, 1], zincblende_monolayers=[0, 1], faces=["both", "top"]
+        )
+
+    # the target goes before --configfile, which takes several values
+    result = snakemake("structures", "--cores", "2", "--directory", str(tmp_path),
+                       "--configfile", str(config_in(tmp_path, tiny)))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    index = pd.read_csv(tmp_path / "results" / "structures" / "index.csv").set_index("name")
+    # per slab: whole Se layer top and both, one top vacancy (= depth 0; 2 Se planes have no deeper one)
+    assert index.family.value_counts().to_dict() == {"bulk": 8, "vacancy": 6, "interface": 7, "slab": 2}
+    for name, row in index.iterrows():
+        path = tmp_path / row.path
+        assert path.is_file() and path.stem == name and path.parent.name == row.family
+    wz = index.loc["CdSe-wz-1120-2ml-1x1"]
+    assert (wz.n_Cd, wz.n_Se, wz.n_layers) == (4, 4, 2)
+    layer_both = index.loc["CdSe-zb-001-2ml-1x1-Cdterm_vSe-layer-both"]
+    assert (layer_both.n_Cd, layer_both.n_Se, layer_both.concentration) == (6, 0, 1.0)
+    stack = index.loc["PbS-100-3L-1x1_rsCdS1-zbCdS1-top"]
+    assert (stack.n_Pb, stack.n_Cd, stack.n_S, stack.faces) == (6, 4, 10, "top")
+    log = (tmp_path / "logs" / "structures" / "slab" / "CdSe-wz-1120-2ml-1x1.log").read_text()
+    assert "symmetry-distinct" in log
