@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# One-shot set-up on a fresh Debian/Ubuntu machine: system libraries for GPAW (when root and missing),
-# a .venv with the project, GPAW, snakemake and the SLURM executor plugin. Safe to re-run.
+# One-shot set-up on a fresh Debian/Ubuntu machine: the system libraries GPAW is compiled against
+# (apt, when root and missing), then .venv with GPAW (MPI build), the nanophase library, Snakemake and
+# its SLURM executor plugin. Safe to re-run: steps already done are skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,25 +9,20 @@ PYTHON=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 APT_PACKAGES=(libxc-dev libopenblas-dev openmpi-bin libopenmpi-dev libfftw3-dev libscalapack-openmpi-dev)
 
-missing_apt_packages() {
-    local pkg
-    for pkg in "${APT_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
-    done
-}
-
+missing=()
 if command -v dpkg-query >/dev/null; then
-    missing=$(missing_apt_packages)
-    if [ -n "$missing" ]; then
-        if [ "$(id -u)" -eq 0 ]; then
-            echo "setup: installing system libraries for GPAW: $missing"
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
-        else
-            echo "setup: missing system packages (run as root or install them): $missing" >&2
-            exit 1
-        fi
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing system packages, install them (as root) and rerun: ${missing[*]}" >&2
+        exit 1
     fi
+    echo "setup: installing system libraries for GPAW: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -34,10 +30,11 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 
-# GPAW is compiled against the system MPI/BLAS/libxc; skip the build when it already imports with MPI.
-if ! "$VENV/bin/python" -c "import gpaw, _gpaw; assert _gpaw.have_mpi" 2>/dev/null; then
-    echo "setup: building GPAW from source (a few minutes)"
-    "$VENV/bin/python" -m pip install -q --no-cache-dir gpaw
+# GPAW compiles against the MPI/BLAS/libxc above. --no-cache-dir: a cached wheel may be a serial build.
+if ! "$VENV/bin/python" -c "import _gpaw; assert hasattr(_gpaw, 'Communicator')" 2>/dev/null; then
+    echo "setup: building GPAW from source with MPI (a few minutes)"
+    "$VENV/bin/python" -m pip install -q --no-cache-dir --force-reinstall --no-deps gpaw
+    "$VENV/bin/python" -m pip install -q gpaw
 fi
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
-echo "setup: done ($("$VENV/bin/python" -c 'import gpaw; print("gpaw", gpaw.__version__)'))"
+"$VENV/bin/python" -m pip install -q -e ".[gpaw,dev]"
+echo "setup: ready ($("$VENV/bin/python" -c 'import gpaw, snakemake; print("gpaw", gpaw.__version__, "| snakemake", snakemake.__version__)'))"

@@ -1,0 +1,20 @@
+"""The installed DFT code: GPAW with MPI and the PAW setups and basis sets of every element, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+gpaw = pytest.importorskip("gpaw", reason="GPAW is installed by scripts/setup.sh")
+
+
+def test_gpaw_is_built_with_mpi():
+    import _gpaw
+
+    assert hasattr(_gpaw, "Communicator"), "serial GPAW build: rerun scripts/setup.sh (pip --no-cache-dir)"
+
+
+@pytest.mark.parametrize("element", ["Cd", "Se", "Pb", "S"])
+def test_pbe_setup_and_dzp_basis_are_found_without_download(element):
+    found = {path.name for folder in gpaw.setup_paths for path in folder.glob(f"{element}.*")}
+    assert f"{element}.PBE.gz" in found
+    assert f"{element}.dzp.basis.gz" in found
