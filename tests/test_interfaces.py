@@ -77,6 +77,11 @@ def test_both_faces_cancel_the_dipole_one_face_does_not(bulk, layers):
     assert abs(formal_dipole(stack(bulk, 1, 2, "top", layers))) > 1.0
 
 
+def test_decorated_stacks_refer_to_the_bare_substrate_slab(bulk):
+    assert stack(bulk, 2, 1).info["parent"] == stack(bulk, 0, 0).info["name"] == "PbS-100-5L-1x1"
+    assert stack(bulk, 0, 0).info["parent"] == "PbS-rs"
+
+
 def test_middle_substrate_layer_fixed(bulk):
     atoms = stack(bulk, 2, 1, "both", fixed="middle")
     fixed = [int(i) for c in atoms.constraints for i in c.index]

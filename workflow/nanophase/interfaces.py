@@ -164,10 +164,17 @@ def build_stack(substrate_bulk: Atoms, shell_cation: str, settings: StackSetting
         atoms.set_constraint(FixAtoms(indices=fixed))
     shell = reduced_formula(Atoms(f"{shell_cation}{anion}"))
     substrate = reduced_formula(substrate_bulk)
+    bare = StackSettings(n_sub, 0, 0, supercell=settings.supercell, vacuum_a=settings.vacuum_a)
+    parent = (
+        substrate_bulk.info.get("name", substrate)
+        if settings.decorated_faces == 0
+        else bare.name(substrate, shell)
+    )
     atoms.info.update(
         {
             "name": settings.name(substrate, shell),
             "family": "interface",
+            "parent": parent,
             "phase": "rocksalt",
             "surface": "100",
             "n_layers": settings.n_layers,
