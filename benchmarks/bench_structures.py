@@ -28,7 +28,8 @@ from nanophase.config import load_config
 from nanophase.slabs import build_slab
 from nanophase.structio import read_structure, structure_index, write_structure
 from nanophase.study import Study
-from nanophase.vacancies import species_planes, symmetry_permutations
+from nanophase.symmetry import symmetry_permutations
+from nanophase.vacancies import species_planes
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"

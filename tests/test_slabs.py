@@ -143,3 +143,11 @@ def test_bad_settings_name_the_key(kwargs, key):
 def test_phase_must_match_the_bulk(bulk):
     with pytest.raises(ValueError, match="phase"):
         build_slab(bulk["CdSe-zb"], SlabSettings("wurtzite", "11-20"))
+
+
+def test_faces_equivalent_tells_polar_from_symmetric_slabs(bulk):
+    from nanophase.symmetry import faces_equivalent
+
+    assert faces_equivalent(wz(bulk))  # non-polar (11-20)
+    assert faces_equivalent(zb(bulk, termination="cation"))  # Cd on both faces
+    assert not faces_equivalent(zb(bulk, termination="stoichiometric"))  # Cd face and Se face

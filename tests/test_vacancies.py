@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nanophase.slabs import SlabSettings, build_slab
+from nanophase.symmetry import symmetry_permutations
 from nanophase.vacancies import (
     VacancySettings,
     count_distinct,
@@ -15,7 +16,6 @@ from nanophase.vacancies import (
     make_vacancy_structure,
     plan_vacancies,
     species_planes,
-    symmetry_permutations,
 )
 
 

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 import numpy as np
-import spglib
 from ase import Atoms
 from pymatgen.core import Element
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+from nanophase.symmetry import SYMPREC_A, spacegroup_number
 
 # Space-group numbers of the structure types the pipeline builds from.
 PROTOTYPE_SPACEGROUPS: dict[str, tuple[int, ...]] = {
@@ -21,17 +22,6 @@ PROTOTYPE_SPACEGROUPS: dict[str, tuple[int, ...]] = {
     "hcp": (194,),
     "trigonal": (152, 154),
 }
-
-SYMPREC_A = 0.01
-
-
-def spacegroup_number(atoms: Atoms, symprec: float = SYMPREC_A) -> int:
-    """International space-group number of a periodic structure (spglib, tolerance in angstrom)."""
-    cell = (atoms.cell.array, atoms.get_scaled_positions(), atoms.numbers)
-    dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
-    if dataset is None:
-        raise ValueError("spglib could not determine the space group")
-    return int(dataset.number)
 
 
 def identify_prototype(atoms: Atoms) -> str:

@@ -10,12 +10,12 @@ from fractions import Fraction
 from itertools import combinations, product
 
 import numpy as np
-import spglib
 from ase import Atoms
 from ase.constraints import FixAtoms
 
+from nanophase.symmetry import symmetry_permutations
+
 FACES = ("top", "both")
-SYMPREC_A = 0.01
 
 
 @dataclass(frozen=True)
@@ -80,28 +80,6 @@ class VacancySpec:
     n_distinct: int
     n_kept: int
     concentration: float
-
-
-def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarray:
-    """Atom permutations induced by the space-group operations of a (slab) cell.
-
-    Row g maps atom i onto atom perm[g, i]. Includes the pure translations of supercells.
-    """
-    scaled = atoms.get_scaled_positions(wrap=True)
-    numbers = atoms.numbers
-    symmetry = spglib.get_symmetry((atoms.cell.array, scaled, numbers), symprec=symprec)
-    perms = []
-    for rotation, translation in zip(symmetry["rotations"], symmetry["translations"], strict=True):
-        image = scaled @ rotation.T + translation
-        delta = image[:, None, :] - scaled[None, :, :]
-        delta -= np.round(delta)
-        distance = np.linalg.norm(delta @ atoms.cell.array, axis=2)
-        distance[numbers[:, None] != numbers[None, :]] = np.inf
-        target = np.argmin(distance, axis=1)
-        if np.max(distance[np.arange(len(atoms)), target]) > 2 * symprec + 1e-6:
-            raise ValueError("a symmetry operation does not map the structure onto itself")
-        perms.append(target)
-    return np.unique(np.array(perms), axis=0)
 
 
 def species_planes(slab: Atoms, species: str) -> list[tuple[int, ...]]:

@@ -1,0 +1,102 @@
+"""Calculation records: the JSON every later stage trusts, written atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+
+class UnconvergedError(RuntimeError):
+    """A record of an unconverged calculation was handed to a stage that needs a converged one."""
+
+
+def structure_hash(atoms: Atoms) -> str:
+    """Hash of species, positions and cell (rounded to 1e-5 A), independent of metadata."""
+    payload = json.dumps(
+        {
+            "symbols": atoms.get_chemical_symbols(),
+            "positions": np.round(atoms.positions, 5).tolist(),
+            "cell": np.round(atoms.cell.array, 5).tolist(),
+        }
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass
+class CalcRecord:
+    """What one calculation produced and how.
+
+    Energies in eV, forces in eV/angstrom, times in seconds. `fingerprint` hashes the physics settings
+    actually used (see CalcSettings.fingerprint); `attempts` lists every SCF attempt of the recovery
+    ladder; `resumed_from_step` > 0 when an interrupted relaxation was continued.
+    """
+
+    name: str
+    task: str
+    code: str
+    code_version: str
+    energy_ev: float
+    forces_ev_per_a: list[list[float]]
+    max_force_ev_per_a: float
+    converged: bool
+    ionic_steps: int
+    wall_time_s: float
+    settings: dict
+    physics: dict
+    fingerprint: str
+    input_hash: str
+    output_hash: str
+    n_atoms: int
+    formula: str
+    kpoints: list[int]
+    spin_polarized: bool
+    magnetic_moment_mu_b: float = 0.0
+    dipole_correction: bool = False
+    resumed_from_step: int = 0
+    attempts: list[dict] = field(default_factory=list)
+    scf_attempts: int = 1
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CalcRecord:
+        return cls(**data)
+
+
+def write_record(record: CalcRecord, path: str | Path) -> None:
+    """Write atomically (temporary file + rename): an interrupted write never looks like a record."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(record.to_json())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def read_record(path: str | Path, require_converged: bool = True) -> CalcRecord:
+    """Read a record; refuse an unconverged one unless told otherwise.
+
+    Raises:
+        UnconvergedError: the calculation did not converge and require_converged is True.
+    """
+    record = CalcRecord.from_dict(json.loads(Path(path).read_text()))
+    if require_converged and not record.converged:
+        raise UnconvergedError(
+            f"{path}: {record.name} did not converge ({record.message}); "
+            "rerun it, or pass require_converged=False to use it anyway"
+        )
+    return record

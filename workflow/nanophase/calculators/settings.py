@@ -1,0 +1,126 @@
+"""Calculation settings: what a DFT run uses, presets, and the fingerprint that guards subtractions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+from ase import Atoms
+
+MODES = ("pw", "lcao")
+SMEARINGS = ("gaussian", "fermi-dirac")
+POLICIES = ("auto", "on", "off")
+OPTIMIZERS = ("BFGS", "FIRE")
+
+# Fields whose values must be identical for two energies to be subtracted. Force tolerance, step
+# limits, the optimiser and the launcher change how a minimum is reached, not the energy surface.
+PHYSICS_FIELDS = (
+    "functional", "mode", "encut_ev", "basis", "grid_spacing_a", "smearing", "smearing_ev",
+    "kpoint_length_a", "spin", "dipole_correction",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CalcSettings:
+    """Settings of one DFT calculation, units in the names.
+
+    Attributes:
+        functional: exchange-correlation functional (PBE).
+        mode: "pw" (plane waves, encut_ev) or "lcao" (GPAW only, basis + grid_spacing_a).
+        encut_ev: plane-wave cutoff, eV.
+        basis: LCAO basis set name (dzp).
+        grid_spacing_a: real-space grid spacing of LCAO mode, angstrom.
+        smearing: "gaussian" or "fermi-dirac"; smearing_ev its width, eV.
+        scf_energy_tol_ev: electronic convergence, eV (VASP EDIFF; GPAW energy criterion).
+        fmax_ev_per_a: relaxation stops when every free force is below this, eV/angstrom.
+        kpoint_length_a: Gamma-centred mesh with n_i = max(1, ceil(L / |a_i|)) along periodic
+            directions (1 along vacuum). L = 44 A gives the study's 4x3x1 (wz) and 4x4x1 (zb) meshes.
+        spin: "auto" spin-polarises isolated atoms only (with their Hund's-rule moment), "on", "off".
+        dipole_correction: "auto" for slabs whose two faces are not symmetry-equivalent, "on", "off".
+        max_steps: ionic steps before a relaxation is recorded as unconverged.
+        optimizer: ASE optimiser of GPAW relaxations (BFGS, FIRE).
+        scf_max_iterations: SCF iterations of the first attempt (the recovery ladder raises it).
+    """
+
+    functional: str = "PBE"
+    mode: str = "pw"
+    encut_ev: float = 400.0
+    basis: str = "dzp"
+    grid_spacing_a: float = 0.2
+    smearing: str = "gaussian"
+    smearing_ev: float = 0.1
+    scf_energy_tol_ev: float = 1e-5
+    fmax_ev_per_a: float = 0.01
+    kpoint_length_a: float = 44.0
+    spin: str = "auto"
+    dipole_correction: str = "auto"
+    max_steps: int = 200
+    optimizer: str = "BFGS"
+    scf_max_iterations: int = 300
+
+    def __post_init__(self) -> None:
+        choices = {"mode": MODES, "smearing": SMEARINGS, "spin": POLICIES,
+                   "dipole_correction": POLICIES, "optimizer": OPTIMIZERS}  # fmt: skip
+        for key, allowed in choices.items():
+            if getattr(self, key) not in allowed:
+                raise ValueError(f"{key}: {getattr(self, key)!r} is not one of {list(allowed)}")
+        positive = ("encut_ev", "grid_spacing_a", "smearing_ev", "scf_energy_tol_ev", "fmax_ev_per_a",
+                    "kpoint_length_a", "max_steps", "scf_max_iterations")  # fmt: skip
+        for key in positive:
+            if not getattr(self, key) > 0:
+                raise ValueError(f"{key}: must be > 0, got {getattr(self, key)}")
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> CalcSettings:
+        """Settings from the config's `calculator` block: a preset, then explicit overrides."""
+        preset = PRESETS[cfg.get("preset", "quick")]
+        overrides = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
+        return replace(preset, **overrides)
+
+    def physics(self, code: str) -> dict:
+        """The settings that decide the energy surface, with the code that computes it."""
+        values = {key: getattr(self, key) for key in PHYSICS_FIELDS}
+        if self.mode == "pw":
+            values.pop("basis"), values.pop("grid_spacing_a")
+        else:
+            values.pop("encut_ev")
+        return {"code": code, **values}
+
+    def fingerprint(self, code: str) -> str:
+        """Short hash of physics(code): equal fingerprints <=> energies may be subtracted."""
+        text = json.dumps(self.physics(code), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS = {
+    # the published set-up (../shared/science.md): PAW-PBE, 400 eV, Gaussian 0.1 eV, 1e-5 eV, 0.01 eV/A
+    "paper": CalcSettings(),
+    # laptop: low cutoff, coarse mesh, looser forces; plane waves so that bulk cells can relax (stress)
+    "quick": CalcSettings(encut_ev=300.0, scf_energy_tol_ev=1e-4, fmax_ev_per_a=0.05, kpoint_length_a=12.0),
+}
+
+
+def periodic_directions(atoms: Atoms, vacuum_gap_a: float = 5.0) -> list[bool]:
+    """Which cell directions are truly periodic: a gap of vacuum >= vacuum_gap_a means not."""
+    scaled = atoms.get_scaled_positions(wrap=True)
+    periodic = []
+    for axis in range(3):
+        coords = np.sort(scaled[:, axis])
+        gaps = np.diff(np.concatenate([coords, [coords[0] + 1.0]]))
+        periodic.append(bool(gaps.max() * atoms.cell.lengths()[axis] < vacuum_gap_a))
+    return periodic
+
+
+def kpoint_mesh(atoms: Atoms, kpoint_length_a: float) -> tuple[int, int, int]:
+    """Gamma-centred mesh: ceil(L/|a_i|) along periodic directions, 1 along vacuum."""
+    lengths = atoms.cell.lengths()
+    return tuple(
+        max(1, math.ceil(kpoint_length_a / length - 1e-9)) if periodic else 1
+        for length, periodic in zip(lengths, periodic_directions(atoms), strict=True)
+    )

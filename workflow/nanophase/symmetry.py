@@ -1,0 +1,52 @@
+"""Space-group symmetry of bulk cells and slabs (spglib), as numbers and as atom permutations."""
+
+from __future__ import annotations
+
+import numpy as np
+import spglib
+from ase import Atoms
+
+SYMPREC_A = 0.01
+
+
+def _cell(atoms: Atoms) -> tuple:
+    return (atoms.cell.array, atoms.get_scaled_positions(wrap=True), atoms.numbers)
+
+
+def spacegroup_number(atoms: Atoms, symprec: float = SYMPREC_A) -> int:
+    """International space-group number (spglib, tolerance in angstrom)."""
+    dataset = spglib.get_symmetry_dataset(_cell(atoms), symprec=symprec)
+    if dataset is None:
+        raise ValueError("spglib could not determine the space group")
+    return int(dataset.number)
+
+
+def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarray:
+    """Atom permutations induced by the space-group operations of a (slab) cell.
+
+    Row g maps atom i onto atom perm[g, i]. Includes the pure translations of supercells.
+    """
+    lattice, scaled, numbers = _cell(atoms)
+    symmetry = spglib.get_symmetry((lattice, scaled, numbers), symprec=symprec)
+    perms = []
+    for rotation, translation in zip(symmetry["rotations"], symmetry["translations"], strict=True):
+        image = scaled @ rotation.T + translation
+        delta = image[:, None, :] - scaled[None, :, :]
+        delta -= np.round(delta)
+        distance = np.linalg.norm(delta @ lattice, axis=2)
+        distance[numbers[:, None] != numbers[None, :]] = np.inf
+        target = np.argmin(distance, axis=1)
+        if np.max(distance[np.arange(len(atoms)), target]) > 2 * symprec + 1e-6:
+            raise ValueError("a symmetry operation does not map the structure onto itself")
+        perms.append(target)
+    return np.unique(np.array(perms), axis=0)
+
+
+def faces_equivalent(slab: Atoms, symprec: float = SYMPREC_A) -> bool:
+    """True when a symmetry operation of the slab turns it upside down (z -> -z).
+
+    Such a slab carries no net dipole along its normal; one without needs a dipole correction.
+    """
+    symmetry = spglib.get_symmetry(_cell(slab), symprec=symprec)
+    # the slab normal is the third cell vector (nanophase slabs: c along z, a and b in-plane)
+    return any(rotation[2, 2] == -1 for rotation in symmetry["rotations"])
