@@ -30,10 +30,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 
-# GPAW compiles against the MPI/BLAS/libxc above. --no-cache-dir: a cached wheel may be a serial build.
-if ! "$VENV/bin/python" -c "import _gpaw; assert hasattr(_gpaw, 'Communicator')" 2>/dev/null; then
-    echo "setup: building GPAW from source with MPI (a few minutes)"
-    "$VENV/bin/python" -m pip install -q --no-cache-dir --force-reinstall --no-deps gpaw
+# GPAW compiles against the MPI/BLAS/libxc/ScaLAPACK above (scripts/gpaw-siteconfig.py).
+# --no-cache-dir: a cached wheel may be a serial or ScaLAPACK-less build.
+GPAW_READY="import _gpaw; assert hasattr(_gpaw, 'Communicator') and hasattr(_gpaw, 'new_blacs_context')"
+if ! "$VENV/bin/python" -c "$GPAW_READY" 2>/dev/null; then
+    echo "setup: building GPAW from source with MPI and ScaLAPACK (a few minutes)"
+    GPAW_CONFIG="$PWD/scripts/gpaw-siteconfig.py" \
+        "$VENV/bin/python" -m pip install -q --no-cache-dir --force-reinstall --no-deps gpaw
     "$VENV/bin/python" -m pip install -q gpaw
 fi
 "$VENV/bin/python" -m pip install -q -e ".[gpaw,dev]"

@@ -7,10 +7,12 @@ import pytest
 gpaw = pytest.importorskip("gpaw", reason="GPAW is installed by scripts/setup.sh")
 
 
-def test_gpaw_is_built_with_mpi():
+def test_gpaw_is_built_with_mpi_and_scalapack():
     import _gpaw
 
     assert hasattr(_gpaw, "Communicator"), "serial GPAW build: rerun scripts/setup.sh (pip --no-cache-dir)"
+    # plane-wave runs on several ranks distribute matrices with BLACS/ScaLAPACK
+    assert hasattr(_gpaw, "new_blacs_context"), "GPAW without ScaLAPACK: rerun scripts/setup.sh"
 
 
 @pytest.mark.parametrize("element", ["Cd", "Se", "Pb", "S"])

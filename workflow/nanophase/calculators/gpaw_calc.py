@@ -1,0 +1,206 @@
+"""GPAW backend: plane waves or LCAO with the gpaw-data setups, resumable relaxations, SCF recovery ladder."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.parallel import parprint, world
+
+from nanophase.calculators.optimize import max_free_force, relax
+from nanophase.calculators.records import CalcRecord, structure_hash
+from nanophase.calculators.settings import CalcSettings, kpoint_mesh, periodic_directions
+from nanophase.symmetry import faces_equivalent
+
+# Ground-state spin moments of the free atoms (Hund's rules), muB: Se/S p4 and Pb p2 -> 2, Cd d10s2 -> 0.
+HUND_MOMENTS_MU_B = {"Se": 2.0, "S": 2.0, "Pb": 2.0, "Cd": 0.0}
+
+# SCF recovery ladder: each rung is tried after the previous one failed to converge. Wider smearing
+# changes the energy, so it comes last and is recorded in the settings (and fingerprint) actually used.
+LADDER = (
+    {"label": "default"},
+    {"label": "more iterations, lower mixing", "iterations_factor": 3, "mixer_beta": 0.05},
+    {"label": "more iterations, lowest mixing", "iterations_factor": 5, "mixer_beta": 0.02},
+    {"label": "wider smearing", "iterations_factor": 5, "mixer_beta": 0.02, "smearing_factor": 2.0},
+)
+ATTEMPTS = "attempts.json"
+
+
+class SCFConvergenceError(RuntimeError):
+    """Every rung of the recovery ladder failed to converge the electronic structure."""
+
+
+def structure_kind(atoms: Atoms) -> str:
+    """"bulk" (periodic in 3D), "slab" (vacuum along z) or "atom" (one atom in a box)."""
+    periodic = periodic_directions(atoms)
+    if all(periodic):
+        return "bulk"
+    if len(atoms) == 1 and not any(periodic):
+        return "atom"
+    return "slab"
+
+
+def spin_polarised(atoms: Atoms, settings: CalcSettings) -> bool:
+    return settings.spin == "on" or (settings.spin == "auto" and structure_kind(atoms) == "atom")
+
+
+def needs_dipole_correction(atoms: Atoms, settings: CalcSettings) -> bool:
+    if settings.dipole_correction != "auto" or structure_kind(atoms) != "slab":
+        return settings.dipole_correction == "on" and structure_kind(atoms) == "slab"
+    return not faces_equivalent(atoms)
+
+
+def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) -> dict:
+    """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung."""
+    from gpaw import PW, Mixer
+
+    smearing_ev = settings.smearing_ev * rung.get("smearing_factor", 1.0)
+    occupations = (
+        {"name": "methfessel-paxton", "width": smearing_ev, "order": 0}  # order 0 = Gaussian smearing
+        if settings.smearing == "gaussian"
+        else {"name": "fermi-dirac", "width": smearing_ev}
+    )
+    parameters = {
+        "xc": settings.functional,
+        "kpts": {"size": kpoint_mesh(atoms, settings.kpoint_length_a), "gamma": True},
+        "occupations": occupations,
+        "convergence": {"energy": settings.scf_energy_tol_ev},
+        "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),
+        "txt": txt,
+    }
+    if settings.mode == "pw":
+        parameters["mode"] = PW(settings.encut_ev)
+        # Davidson: the default PPCG solver needs ScaLAPACK to distribute its subspace matrices
+        parameters["eigensolver"] = {"name": "davidson"}
+    else:
+        parameters.update(mode="lcao", basis=settings.basis, h=settings.grid_spacing_a)
+    if "mixer_beta" in rung:
+        parameters["mixer"] = Mixer(beta=rung["mixer_beta"], nmaxold=5, weight=50.0)
+    if needs_dipole_correction(atoms, settings):
+        parameters["poissonsolver"] = {"dipolelayer": "xy"}  # the slab's faces differ: cancel the field
+    if spin_polarised(atoms, settings):
+        parameters["spinpol"] = True
+        if structure_kind(atoms) == "atom":
+            parameters["hund"] = True  # ground-state moment of the free atom (Se: 2 muB)
+    return parameters
+
+
+def prepare(atoms: Atoms, settings: CalcSettings) -> Atoms:
+    """A copy with periodicity matching the model: slabs are not periodic along z, atoms not at all."""
+    atoms = atoms.copy()
+    kind = structure_kind(atoms)
+    if kind == "slab":
+        # a dipole layer needs a non-periodic normal; zero boundary conditions along z for all slabs
+        atoms.pbc = (True, True, False)
+    elif kind == "atom":
+        atoms.pbc = False
+        atoms.center()
+    if spin_polarised(atoms, settings):
+        atoms.set_initial_magnetic_moments(
+            [HUND_MOMENTS_MU_B.get(s, 1.0) for s in atoms.get_chemical_symbols()]
+        )
+    return atoms
+
+
+def _load_attempts(workdir: Path) -> list[dict]:
+    path = workdir / ATTEMPTS
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def _save_attempts(workdir: Path, attempts: list[dict]) -> None:
+    if world.rank == 0:
+        tmp = workdir / f".{ATTEMPTS}.tmp"
+        tmp.write_text(json.dumps(attempts, indent=1))
+        tmp.replace(workdir / ATTEMPTS)
+    world.barrier()
+
+
+def run_gpaw(atoms: Atoms, settings: CalcSettings, workdir: str | Path, task: str, name: str,
+             ladder: tuple[dict, ...] = LADDER) -> tuple[CalcRecord, Atoms]:  # fmt: skip
+    """Relax or evaluate `atoms` with GPAW in `workdir`; return the record and the final structure.
+
+    Args:
+        task: "single-point", "relax" (positions) or "relax-cell" (positions and cell).
+        ladder: SCF recovery rungs, tried in order after a failure; the rung reached is kept in
+            workdir/attempts.json so that a rerun continues from it.
+
+    Raises:
+        SCFConvergenceError: the last rung failed too; nothing is recorded as done.
+    """
+    import gpaw
+    from gpaw import GPAW, KohnShamConvergenceError
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    input_hash = structure_hash(atoms)
+    atoms = prepare(atoms, settings)
+    attempts = _load_attempts(workdir)
+    first_rung = min(sum(1 for a in attempts if a["outcome"] == "scf failed"), len(ladder) - 1)
+    start = time.perf_counter()
+    for index in range(first_rung, len(ladder)):
+        rung = ladder[index]
+        txt = str(workdir / f"gpaw-{len(attempts) + 1}.txt")
+        atoms.calc = GPAW(**gpaw_parameters(atoms, settings, rung, txt))
+        attempt = {"rung": index, "label": rung["label"], "txt": Path(txt).name}
+        try:
+            if task == "single-point":
+                atoms.get_forces()
+                outcome = None
+            else:
+                outcome = relax(atoms, workdir, settings.fmax_ev_per_a, settings.max_steps, settings.optimizer,
+                                relax_cell=task == "relax-cell")  # fmt: skip
+        except KohnShamConvergenceError as error:
+            attempts.append({**attempt, "outcome": "scf failed", "error": str(error)})
+            _save_attempts(workdir, attempts)
+            parprint(f"{name}: SCF not converged ({rung['label']}); next rung")
+            continue
+        attempts.append({**attempt, "outcome": "ok"})
+        _save_attempts(workdir, attempts)
+        break
+    else:
+        raise SCFConvergenceError(
+            f"{name}: the SCF did not converge on any of the {len(ladder)} rungs "
+            f"({', '.join(r['label'] for r in ladder)}); see {workdir}/gpaw-*.txt"
+        )
+
+    used = replace(settings, smearing_ev=settings.smearing_ev * rung.get("smearing_factor", 1.0))
+    forces = atoms.get_forces()
+    converged = True if outcome is None else outcome.converged
+    magmom = float(atoms.calc.get_magnetic_moment()) if spin_polarised(atoms, settings) else 0.0
+    record = CalcRecord(
+        name=name,
+        task=task,
+        code="gpaw",
+        code_version=gpaw.__version__,
+        energy_ev=float(atoms.get_potential_energy()),
+        forces_ev_per_a=np.round(forces, 6).tolist(),
+        max_force_ev_per_a=max_free_force(atoms),
+        converged=converged,
+        ionic_steps=0 if outcome is None else outcome.steps,
+        wall_time_s=time.perf_counter() - start,
+        settings=used.to_dict(),
+        physics=used.physics("gpaw"),
+        fingerprint=used.fingerprint("gpaw"),
+        input_hash=input_hash,
+        output_hash=structure_hash(atoms),
+        n_atoms=len(atoms),
+        formula=atoms.get_chemical_formula(mode="metal"),
+        kpoints=list(kpoint_mesh(atoms, settings.kpoint_length_a)),
+        spin_polarized=spin_polarised(atoms, settings),
+        magnetic_moment_mu_b=magmom,
+        dipole_correction=needs_dipole_correction(atoms, settings),
+        resumed_from_step=0 if outcome is None else outcome.resumed_from_step,
+        attempts=attempts,
+        scf_attempts=len(attempts),
+        message="" if converged else f"not converged in {settings.max_steps} ionic steps",
+    )
+    final = atoms.copy()
+    final.calc = None
+    return record, final
