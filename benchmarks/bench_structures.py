@@ -109,10 +109,20 @@ def main() -> None:
         bulk_paths = {k: REPO / v for k, v in study.bulk_files.items()}
         t_brute, n_orbits = timed(lambda: brute_force_planning(study, bulk_paths), repeat=1)
         t_version = min(snakemake("--version", cwd=tmp) for _ in range(3))
-        t_dry = min(snakemake("-n", "--directory", str(tmp), "--configfile", str(config_path), cwd=tmp)
-                    for _ in range(3))  # fmt: skip
-        t_run = snakemake("structures", "--cores", "2", "--directory", str(tmp / "run"),
-                          "--configfile", str(config_path), cwd=tmp)  # fmt: skip
+        t_dry = min(
+            snakemake("-n", "--directory", str(tmp), "--configfile", str(config_path), cwd=tmp)
+            for _ in range(3)
+        )
+        t_run = snakemake(
+            "structures",
+            "--cores",
+            "2",
+            "--directory",
+            str(tmp / "run"),
+            "--configfile",
+            str(config_path),
+            cwd=tmp,
+        )
 
     rows = [
         ("structures in config/paper.yaml", f"{n_structures}", ""),
@@ -121,9 +131,12 @@ def main() -> None:
         ("`snakemake --cores 2 structures`, end to end", f"{t_run:.2f} s", "target < 30 s"),
         ("`snakemake -n` dry run", f"{t_dry:.2f} s", f"target < 5 s; {t_dry / t_version:.1f}x start-up"),
         ("baseline: `snakemake --version`", f"{t_version:.2f} s", ""),
-        ("baseline: brute-force orbits of the surface series", f"{t_brute:.2f} s",
-         f"{n_orbits} orbits; planning is {t_brute / t_plan:.1f}x faster"),
-    ]  # fmt: skip
+        (
+            "baseline: brute-force orbits of the surface series",
+            f"{t_brute:.2f} s",
+            f"{n_orbits} orbits; planning is {t_brute / t_plan:.1f}x faster",
+        ),
+    ]
     machine = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)"
     header = f"Structures benchmark, {datetime.date.today()}, {machine}, Python {platform.python_version()}"
     table = ["| measurement | value | note |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]

@@ -43,7 +43,7 @@ def identify_prototype(atoms: Atoms) -> str:
     raise ValueError(f"space group {number} with {n_species} species is not a known prototype")
 
 
-def read_bulk(path: str | Path) -> Atoms:
+def read_bulk(path: str | Path, name: str | None = None) -> Atoms:
     """Read a bulk crystal and return its conventional standard cell.
 
     The conventional standard setting (hexagonal: gamma = 120 deg, c along z; cubic: the cube) is what
@@ -67,7 +67,7 @@ def read_bulk(path: str | Path) -> Atoms:
     conventional = SpacegroupAnalyzer(structure, symprec=SYMPREC_A).get_conventional_standard_structure()
     atoms = AseAtomsAdaptor.get_atoms(conventional)
     atoms.info = {
-        "name": path.stem,
+        "name": name or path.stem,
         "source": str(path),
         "prototype": identify_prototype(atoms),
         "spacegroup": spacegroup_number(atoms),
@@ -103,3 +103,17 @@ def reduced_formula(atoms: Atoms) -> str:
     counts = np.array([symbols.count(cation), symbols.count(anion)])
     counts = counts // np.gcd.reduce(counts)
     return "".join(f"{el}{n if n > 1 else ''}" for el, n in zip((cation, anion), counts, strict=True))
+
+
+def isolated_atom(symbol: str, box_a: float) -> Atoms:
+    """One atom in a box for the free-atom reference (chemical potential of the study).
+
+    The box edges differ by 0.5 A so that the cell does not impose cubic symmetry on the atom's
+    partially filled p shell.
+    """
+    if box_a <= 0:
+        raise ValueError(f"box_a: must be > 0, got {box_a}")
+    atoms = Atoms(symbol, cell=[box_a, box_a + 0.5, box_a + 1.0], pbc=True)
+    atoms.center()
+    atoms.info.update(name=f"{symbol}-atom", family="atom", box_a=box_a)
+    return atoms

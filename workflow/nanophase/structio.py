@@ -14,11 +14,34 @@ from ase.io import read, write
 from nanophase.layers import in_plane_area_a2
 
 INDEX_COLUMNS = [
-    "name", "family", "path", "formula", "n_atoms", "parent", "n_removed", "removed_species",
-    "concentration", "n_layers", "n_monolayers", "area_a2", "faces", "series", "depth",
-    "configuration", "n_distinct", "n_kept", "phase", "surface", "supercell", "termination",
-    "n_rocksalt", "n_zincblende", "fixed_layers", "n_fixed", "bulk",
-]  # fmt: skip
+    "name",
+    "family",
+    "path",
+    "formula",
+    "n_atoms",
+    "parent",
+    "n_removed",
+    "removed_species",
+    "concentration",
+    "n_layers",
+    "n_monolayers",
+    "area_a2",
+    "faces",
+    "series",
+    "depth",
+    "configuration",
+    "n_distinct",
+    "n_kept",
+    "phase",
+    "surface",
+    "supercell",
+    "termination",
+    "n_rocksalt",
+    "n_zincblende",
+    "fixed_layers",
+    "n_fixed",
+    "bulk",
+]
 
 
 def write_structure(atoms: Atoms, path: str | Path) -> None:
@@ -66,8 +89,20 @@ def index_row(atoms: Atoms, path: str | Path) -> dict:
         "fixed_layers": str(info.get("fixed_layers", "")),
         "n_fixed": n_fixed(atoms),
     }
-    for key in ("series", "depth", "configuration", "n_distinct", "n_kept", "phase", "surface",
-                "supercell", "termination", "n_rocksalt", "n_zincblende", "bulk"):  # fmt: skip
+    for key in (
+        "series",
+        "depth",
+        "configuration",
+        "n_distinct",
+        "n_kept",
+        "phase",
+        "surface",
+        "supercell",
+        "termination",
+        "n_rocksalt",
+        "n_zincblende",
+        "bulk",
+    ):
         row.setdefault(key, info.get(key, ""))
     if family == "bulk":
         row["phase"] = info.get("prototype", "")

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ase import Atoms
+from ase.data import chemical_symbols
 
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config
 from nanophase.slabs import SlabSettings, build_slab
 from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
+
+_ELEMENTS = set(chemical_symbols[1:])
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,16 @@ class InterfaceModel:
         return structures
 
 
+# What each family's calculation does: bulk cells relax with their cell, free atoms are evaluated.
+TASKS = {
+    "bulk": "relax-cell",
+    "atom": "single-point",
+    "slab": "relax",
+    "vacancy": "relax",
+    "interface": "relax",
+}
+
+
 @dataclass(frozen=True)
 class Study:
     """Everything a config asks for, with names fixed before any job runs."""
@@ -66,6 +79,10 @@ class Study:
     bulk_files: dict[str, Path]
     slabs: tuple[SlabModel, ...]
     interfaces: InterfaceModel | None
+    isolated_atoms: tuple[str, ...] = ()
+    atom_box_a: float = 12.0
+    families: dict[str, str] = field(default_factory=dict)  # structure name -> family
+    n_atoms: dict[str, int] = field(default_factory=dict)  # structure name -> atoms
 
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".") -> Study:
@@ -100,9 +117,36 @@ class Study:
             bulk_files[key] = Path(entry["file"])
             bulk[key] = atoms
 
-        slabs = tuple(_plan_slab(key, cfg, bulk) for key, cfg in config.get("slabs", {}).items())
-        interfaces = _plan_interfaces(config["interfaces"], bulk) if "interfaces" in config else None
-        study = cls(config.get("study", "study"), bulk_files, slabs, interfaces)
+        planned = [_plan_slab(key, cfg, bulk) for key, cfg in config.get("slabs", {}).items()]
+        slabs = tuple(model for model, _ in planned)
+        interfaces, stack_atoms = (
+            _plan_interfaces(config["interfaces"], bulk) if "interfaces" in config else (None, {})
+        )
+        atoms_cfg = config.get("isolated_atoms", {})
+        species = tuple(atoms_cfg.get("species", ()))
+        unknown = [s for s in species if s not in _ELEMENTS]
+        if unknown:
+            raise ConfigError(f"invalid config: isolated_atoms.species: {unknown} are not element symbols")
+        families = {key: "bulk" for key in bulk}
+        n_atoms = {key: len(atoms) for key, atoms in bulk.items()}
+        for symbol in species:
+            families[f"{symbol}-atom"], n_atoms[f"{symbol}-atom"] = "atom", 1
+        for model, n_slab in planned:
+            families[model.name], n_atoms[model.name] = "slab", n_slab
+            for spec in model.vacancies:
+                families[spec.name], n_atoms[spec.name] = "vacancy", n_slab - len(spec.removed)
+        for name, count in stack_atoms.items():
+            families[name], n_atoms[name] = "interface", count
+        study = cls(
+            config.get("study", "study"),
+            bulk_files,
+            slabs,
+            interfaces,
+            species,
+            float(atoms_cfg.get("box_a", 12.0)),
+            families,
+            n_atoms,
+        )
         names = study.structure_names()
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -110,7 +154,7 @@ class Study:
         return study
 
     def structure_names(self) -> list[str]:
-        names = list(self.bulk_files)
+        names = list(self.bulk_files) + [f"{symbol}-atom" for symbol in self.isolated_atoms]
         for model in self.slabs:
             names += [model.name] + [spec.name for spec in model.vacancies]
         if self.interfaces:
@@ -124,7 +168,7 @@ def _bulk_key(where: str, key: str, bulk: dict[str, Atoms]) -> Atoms:
     return bulk[key]
 
 
-def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> SlabModel:
+def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> tuple[SlabModel, int]:
     where = f"slabs.{key}"
     parent_bulk = _bulk_key(f"{where}.bulk", cfg["bulk"], bulk)
     if parent_bulk.info["prototype"] != cfg["phase"]:
@@ -149,10 +193,11 @@ def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> SlabModel:
         vacancies = plan_vacancies(slab, vacancy_settings)
     except ValueError as exc:
         raise ConfigError(f"invalid config: {where}.vacancies.{exc}") from exc
-    return SlabModel(key, cfg["bulk"], settings, vacancy_settings, slab.info["name"], tuple(vacancies))
+    model = SlabModel(key, cfg["bulk"], settings, vacancy_settings, slab.info["name"], tuple(vacancies))
+    return model, len(slab)
 
 
-def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> InterfaceModel:
+def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> tuple[InterfaceModel, dict[str, int]]:
     roles = {"substrate": "rocksalt", "rocksalt_shell": "rocksalt", "zincblende_shell": "zincblende"}
     for role, prototype in roles.items():
         atoms = _bulk_key(f"interfaces.{role}", cfg[role], bulk)
@@ -183,6 +228,8 @@ def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> InterfaceModel:
     except ValueError as exc:
         raise ConfigError(f"invalid config: interfaces.{exc}") from exc
     names = tuple(s.name(substrate, shell) for s in stacks)
-    return InterfaceModel(
+    model = InterfaceModel(
         cfg["substrate"], cfg["rocksalt_shell"], cfg["zincblende_shell"], cations.pop(), tuple(stacks), names
     )
+    # building the stacks costs milliseconds and gives their sizes for resource requests
+    return model, {name: len(atoms) for name, atoms in model.build(bulk[cfg["substrate"]]).items()}

@@ -186,8 +186,16 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
 
     specs: dict[tuple[int, ...], VacancySpec] = {}
 
-    def add(removed: tuple[int, ...], name: str, series: str, faces: str, depth: int,
-            label: str, n_distinct: int, n_kept: int) -> None:  # fmt: skip
+    def add(
+        removed: tuple[int, ...],
+        name: str,
+        series: str,
+        faces: str,
+        depth: int,
+        label: str,
+        n_distinct: int,
+        n_kept: int,
+    ) -> None:
         canonical = min(tuple(sorted(perm[list(removed)].tolist())) for perm in perms)
         if canonical in specs:
             old = specs[canonical]
@@ -221,13 +229,22 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
                     f"surface_counts: {n} exceeds the {len(top)} {species} sites of the outermost "
                     f"{species} plane of {parent} (allowed: 1..{len(top)})"
                 )
-            n_distinct, kept = distinct_placements(groups, [n] * len(groups), perms,
-                                                   settings.max_configurations)  # fmt: skip
+            n_distinct, kept = distinct_placements(
+                groups, [n] * len(groups), perms, settings.max_configurations
+            )
             count_label = f"{n}x2" if faces == "both" else f"{n}"
             for i, removed in enumerate(kept):
                 label = configuration_label(i)
-                add(removed, f"{faces}-{count_label}-{label}", f"surface-{faces}", faces, 0, label,
-                    n_distinct, len(kept))  # fmt: skip
+                add(
+                    removed,
+                    f"{faces}-{count_label}-{label}",
+                    f"surface-{faces}",
+                    faces,
+                    0,
+                    label,
+                    n_distinct,
+                    len(kept),
+                )
 
     if settings.depth:
         n_depths = (len(planes) + 1) // 2  # from the top plane down to the middle one

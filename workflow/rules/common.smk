@@ -33,6 +33,7 @@ def interface_outputs():
 
 def all_structure_paths():
     paths = [structure_path("bulk", key) for key in STUDY.bulk_files]
+    paths += [structure_path("atom", f"{symbol}-atom") for symbol in STUDY.isolated_atoms]
     for model in STUDY.slabs:
         paths += list(slab_outputs(model).values())
     return paths + list(interface_outputs().values())
@@ -40,3 +41,91 @@ def all_structure_paths():
 
 wildcard_constraints:
     bulk="|".join(STUDY.bulk_files),
+
+
+# --- calculations ---------------------------------------------------------------------------------
+import json
+import math
+import re
+import sys
+
+from nanophase.calculators import CalcSettings, resolve_backend
+from nanophase.study import TASKS
+
+BACKEND = resolve_backend(config["calculator"]["backend"])
+CALC_SETTINGS = CalcSettings.from_config(config["calculator"])
+CALCS = f"results/calcs/{BACKEND}"
+
+
+def record_path(name):
+    return f"{CALCS}/{name}/record.json"
+
+
+def final_path(name):
+    return f"{CALCS}/{name}/final.extxyz"
+
+
+def calc_structure_path(family, name):
+    """Slabs, vacancy structures and stacks cut from the bulk relaxed with this backend."""
+    return f"{CALCS}/structures/{family}/{name}.extxyz"
+
+
+def calc_input(wildcards):
+    family = STUDY.families[wildcards.name]
+    if family in ("bulk", "atom"):
+        return structure_path(family, wildcards.name)
+    return calc_structure_path(family, wildcards.name)
+
+
+def calc_task(wildcards):
+    return TASKS[STUDY.families[wildcards.name]]
+
+
+def _atoms(wildcards):
+    return STUDY.n_atoms[wildcards.name]
+
+
+def calc_tasks(wildcards):
+    """MPI ranks: one per `atoms_per_task` atoms, within [min_tasks, max_tasks]."""
+    limits = config["resources"]
+    wanted = math.ceil(_atoms(wildcards) / limits["atoms_per_task"])
+    return max(limits["min_tasks"], min(limits["max_tasks"], wanted))
+
+
+def calc_mem_mb(wildcards):
+    limits = config["resources"]
+    return limits["base_mem_mb"] + limits["mem_mb_per_atom"] * _atoms(wildcards)
+
+
+def calc_runtime(wildcards):
+    limits = config["resources"]
+    return limits["base_runtime_min"] + limits["runtime_min_per_atom"] * _atoms(wildcards)
+
+
+def relaxed_bulk(bulk):
+    return {"bulk": final_path(bulk), "record": record_path(bulk)}
+
+
+def calc_inputs(model):
+    """Name -> path of one slab model's structures, cut from the relaxed bulk."""
+    names = [model.name] + [spec.name for spec in model.vacancies]
+    return {name: calc_structure_path(STUDY.families[name], name) for name in names}
+
+
+def interface_calc_inputs():
+    if STUDY.interfaces is None:
+        return {}
+    return {name: calc_structure_path("interface", name) for name in STUDY.interfaces.names}
+
+
+def all_records():
+    return [record_path(name) for name in STUDY.structure_names()]
+
+
+# the interpreter of this run, so that jobs use the same environment (GPAW runs as `python -m gpaw python`)
+PYTHON = sys.executable
+CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
+
+
+wildcard_constraints:
+    name="|".join(re.escape(name) for name in STUDY.families),

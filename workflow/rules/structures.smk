@@ -40,7 +40,7 @@ if STUDY.interfaces is not None:
 
     rule interface_stacks:
         input:
-            substrate=structure_path("bulk", STUDY.interfaces.substrate),
+            bulk=structure_path("bulk", STUDY.interfaces.substrate),
         output:
             list(interface_outputs().values()),
         log:

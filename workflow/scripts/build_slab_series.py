@@ -1,18 +1,20 @@
-"""Rule slab_series_<model>: bulk -> the pristine slab and every vacancy structure of one model."""
+"""Rules slab_series_<model> / calc_inputs_<model>: bulk -> the slab and its vacancy structures."""
 
+from nanophase.bulk import read_bulk
+from nanophase.calculators import read_record
 from nanophase.logs import log_to
-from nanophase.structio import read_structure, write_structure
+from nanophase.structio import write_structure
 from nanophase.vacancies import placement_summary
 
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
-    structures = model.build(read_structure(snakemake.input.bulk))
+    if "record" in snakemake.input.keys():  # a relaxed bulk: only a converged relaxation is a lattice
+        read_record(snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"])
+    structures = model.build(read_bulk(snakemake.input.bulk, name=model.bulk))
     for name, atoms in structures.items():
         write_structure(atoms, snakemake.params.paths[name])
-    log.info(
-        "%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies)
-    )
+    log.info("%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies))
     for line in placement_summary(model.vacancies):
         log.info("  %s", line)

@@ -10,5 +10,11 @@ with log_to(snakemake.log[0]) as log:
     bulk = read_bulk(snakemake.input[0])
     bulk.info.update(name=snakemake.wildcards.bulk, family="bulk")
     write_structure(bulk, snakemake.output[0])
-    log.info("%s: %s, %s, space group %d, a = %.4f A", bulk.info["name"], bulk.get_chemical_formula(),
-             bulk.info["prototype"], bulk.info["spacegroup"], bulk.cell.cellpar()[0])  # fmt: skip
+    log.info(
+        "%s: %s, %s, space group %d, a = %.4f A",
+        bulk.info["name"],
+        bulk.get_chemical_formula(),
+        bulk.info["prototype"],
+        bulk.info["spacegroup"],
+        bulk.cell.cellpar()[0],
+    )

@@ -35,7 +35,7 @@ class SCFConvergenceError(RuntimeError):
 
 
 def structure_kind(atoms: Atoms) -> str:
-    """"bulk" (periodic in 3D), "slab" (vacuum along z) or "atom" (one atom in a box)."""
+    """ "bulk" (periodic in 3D), "slab" (vacuum along z) or "atom" (one atom in a box)."""
     periodic = periodic_directions(atoms)
     if all(periodic):
         return "bulk"
@@ -74,8 +74,6 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) 
     }
     if settings.mode == "pw":
         parameters["mode"] = PW(settings.encut_ev)
-        # Davidson: the default PPCG solver needs ScaLAPACK to distribute its subspace matrices
-        parameters["eigensolver"] = {"name": "davidson"}
     else:
         parameters.update(mode="lcao", basis=settings.basis, h=settings.grid_spacing_a)
     if "mixer_beta" in rung:
@@ -122,8 +120,14 @@ def _save_attempts(workdir: Path, attempts: list[dict]) -> None:
     world.barrier()
 
 
-def run_gpaw(atoms: Atoms, settings: CalcSettings, workdir: str | Path, task: str, name: str,
-             ladder: tuple[dict, ...] = LADDER) -> tuple[CalcRecord, Atoms]:  # fmt: skip
+def run_gpaw(
+    atoms: Atoms,
+    settings: CalcSettings,
+    workdir: str | Path,
+    task: str,
+    name: str,
+    ladder: tuple[dict, ...] = LADDER,
+) -> tuple[CalcRecord, Atoms]:
     """Relax or evaluate `atoms` with GPAW in `workdir`; return the record and the final structure.
 
     Args:
@@ -154,8 +158,14 @@ def run_gpaw(atoms: Atoms, settings: CalcSettings, workdir: str | Path, task: st
                 atoms.get_forces()
                 outcome = None
             else:
-                outcome = relax(atoms, workdir, settings.fmax_ev_per_a, settings.max_steps, settings.optimizer,
-                                relax_cell=task == "relax-cell")  # fmt: skip
+                outcome = relax(
+                    atoms,
+                    workdir,
+                    settings.fmax_ev_per_a,
+                    settings.max_steps,
+                    settings.optimizer,
+                    relax_cell=task == "relax-cell",
+                )
         except KohnShamConvergenceError as error:
             attempts.append({**attempt, "outcome": "scf failed", "error": str(error)})
             _save_attempts(workdir, attempts)
@@ -203,4 +213,6 @@ def run_gpaw(atoms: Atoms, settings: CalcSettings, workdir: str | Path, task: st
     )
     final = atoms.copy()
     final.calc = None
+    final.pbc = True  # files keep the periodic cell with vacuum; prepare() decides what GPAW sees
+    final.info = dict(atoms.info)
     return record, final

@@ -61,8 +61,14 @@ def _valid_state(path: Path) -> bool:
         return False
 
 
-def relax(atoms: Atoms, workdir: Path, fmax_ev_per_a: float, max_steps: int, optimizer: str = "BFGS",
-          relax_cell: bool = False) -> RelaxOutcome:  # fmt: skip
+def relax(
+    atoms: Atoms,
+    workdir: Path,
+    fmax_ev_per_a: float,
+    max_steps: int,
+    optimizer: str = "BFGS",
+    relax_cell: bool = False,
+) -> RelaxOutcome:
     """Relax `atoms` (calculator attached) in place, continuing an earlier run in `workdir` if any.
 
     The trajectory holds the start frame and one frame per step, so a run killed after k steps has
@@ -87,8 +93,9 @@ def relax(atoms: Atoms, workdir: Path, fmax_ev_per_a: float, max_steps: int, opt
     world.barrier()
 
     target = FrechetCellFilter(atoms) if relax_cell else atoms
-    opt = OPTIMIZERS[optimizer](target, restart=str(state_path) if optimizer == "BFGS" else None, logfile=str(
-        workdir / "relax.log"))  # fmt: skip
+    opt = OPTIMIZERS[optimizer](
+        target, restart=str(state_path) if optimizer == "BFGS" else None, logfile=str(workdir / "relax.log")
+    )
     trajectory = Trajectory(str(trajectory_path), "a" if frames else "w", atoms, master=world.rank == 0)
     skip_first = bool(frames)  # the start of a resumed run is the last frame already written
 

@@ -18,9 +18,17 @@ OPTIMIZERS = ("BFGS", "FIRE")
 # Fields whose values must be identical for two energies to be subtracted. Force tolerance, step
 # limits, the optimiser and the launcher change how a minimum is reached, not the energy surface.
 PHYSICS_FIELDS = (
-    "functional", "mode", "encut_ev", "basis", "grid_spacing_a", "smearing", "smearing_ev",
-    "kpoint_length_a", "spin", "dipole_correction",
-)  # fmt: skip
+    "functional",
+    "mode",
+    "encut_ev",
+    "basis",
+    "grid_spacing_a",
+    "smearing",
+    "smearing_ev",
+    "kpoint_length_a",
+    "spin",
+    "dipole_correction",
+)
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,26 @@ class CalcSettings:
     scf_max_iterations: int = 300
 
     def __post_init__(self) -> None:
-        choices = {"mode": MODES, "smearing": SMEARINGS, "spin": POLICIES,
-                   "dipole_correction": POLICIES, "optimizer": OPTIMIZERS}  # fmt: skip
+        choices = {
+            "mode": MODES,
+            "smearing": SMEARINGS,
+            "spin": POLICIES,
+            "dipole_correction": POLICIES,
+            "optimizer": OPTIMIZERS,
+        }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
                 raise ValueError(f"{key}: {getattr(self, key)!r} is not one of {list(allowed)}")
-        positive = ("encut_ev", "grid_spacing_a", "smearing_ev", "scf_energy_tol_ev", "fmax_ev_per_a",
-                    "kpoint_length_a", "max_steps", "scf_max_iterations")  # fmt: skip
+        positive = (
+            "encut_ev",
+            "grid_spacing_a",
+            "smearing_ev",
+            "scf_energy_tol_ev",
+            "fmax_ev_per_a",
+            "kpoint_length_a",
+            "max_steps",
+            "scf_max_iterations",
+        )
         for key in positive:
             if not getattr(self, key) > 0:
                 raise ValueError(f"{key}: must be > 0, got {getattr(self, key)}")

@@ -1,0 +1,71 @@
+"""One calculation interface: relax or evaluate a structure with GPAW or VASP and return a record."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from ase import Atoms
+
+from nanophase.calculators.records import CalcRecord, read_record, write_record
+from nanophase.calculators.settings import PRESETS, CalcSettings
+
+BACKENDS = ("gpaw", "vasp")
+log = logging.getLogger("nanophase")
+
+__all__ = [
+    "BACKENDS",
+    "PRESETS",
+    "CalcRecord",
+    "CalcSettings",
+    "read_record",
+    "resolve_backend",
+    "run_calculation",
+    "write_record",
+]
+
+
+def vasp_available(environ: dict | None = None) -> bool:
+    """VASP can run: a run command (VASP_COMMAND) and POTCARs (PMG_VASP_PSP_DIR) are configured."""
+    environ = os.environ if environ is None else environ
+    psp_dir = environ.get("PMG_VASP_PSP_DIR", "")
+    return bool(environ.get("VASP_COMMAND")) and bool(psp_dir) and Path(psp_dir).is_dir()
+
+
+def resolve_backend(requested: str, environ: dict | None = None) -> str:
+    """ "auto" -> vasp when its command and POTCARs are configured, else gpaw; others unchanged."""
+    if requested == "auto":
+        backend = "vasp" if vasp_available(environ) else "gpaw"
+        reason = (
+            "VASP_COMMAND and PMG_VASP_PSP_DIR are set"
+            if backend == "vasp"
+            else ("VASP_COMMAND or PMG_VASP_PSP_DIR not set")
+        )
+        log.info("backend auto -> %s (%s)", backend, reason)
+        return backend
+    if requested not in BACKENDS:
+        raise ValueError(f"backend: {requested!r} is not one of {['auto', *BACKENDS]}")
+    return requested
+
+
+def run_calculation(
+    atoms: Atoms, settings: CalcSettings, backend: str, task: str, workdir: str | Path, name: str
+) -> tuple[CalcRecord, Atoms]:
+    """Relax ("relax", "relax-cell") or evaluate ("single-point") `atoms` with one backend."""
+    workdir = Path(workdir)
+    if backend == "gpaw":
+        from nanophase.calculators.gpaw_calc import run_gpaw
+
+        return run_gpaw(atoms, settings, workdir, task, name)
+    if backend == "vasp":
+        from nanophase.calculators.vasp_calc import run_vasp
+
+        return run_vasp(atoms, settings, workdir, task, name)
+    raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
+
+
+def clean_workdir(workdir: str | Path) -> None:
+    """Forget an earlier, different calculation in `workdir` (its input changed)."""
+    shutil.rmtree(workdir, ignore_errors=True)

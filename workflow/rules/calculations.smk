@@ -1,0 +1,91 @@
+# Calculations: relax bulk -> cut slabs/stacks from the relaxed lattice -> relax them; free atoms.
+
+
+rule isolated_atom:
+    output:
+        structure_path("atom", "{symbol}-atom"),
+    params:
+        box_a=STUDY.atom_box_a,
+    log:
+        "logs/structures/atom/{symbol}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/write_atom.py"
+
+
+# The study's structures again, now cut from the bulk this backend relaxed (no mixed lattices).
+for model in STUDY.slabs:
+
+    rule:
+        name:
+            f"calc_inputs_{model.key}"
+        input:
+            **relaxed_bulk(model.bulk),
+        output:
+            list(calc_inputs(model).values()),
+        log:
+            f"logs/{BACKEND}/structures/{model.name}.log",
+        conda:
+            CONDA_ENV
+        params:
+            model=model,
+            paths=calc_inputs(model),
+        script:
+            "../scripts/build_slab_series.py"
+
+
+if STUDY.interfaces is not None:
+
+    rule calc_inputs_interfaces:
+        input:
+            **relaxed_bulk(STUDY.interfaces.substrate),
+        output:
+            list(interface_calc_inputs().values()),
+        log:
+            f"logs/{BACKEND}/structures/interfaces.log",
+        conda:
+            CONDA_ENV
+        params:
+            model=STUDY.interfaces,
+            paths=interface_calc_inputs(),
+        script:
+            "../scripts/build_interfaces.py"
+
+
+# GPAW runs under the MPI launcher of the profile (resources.mpi: mpiexec locally, srun on SLURM).
+rule calc:
+    input:
+        structure=calc_input,
+    output:
+        record=record_path("{name}"),
+        final=final_path("{name}"),
+    params:
+        python=PYTHON,
+        task=calc_task,
+        settings=CALC_SETTINGS_JSON,
+        workdir=f"{CALCS}/{{name}}/work",
+    log:
+        f"logs/{BACKEND}/calc/{{name}}.log",
+    conda:
+        CONDA_ENV
+    resources:
+        tasks=calc_tasks,
+        cpus_per_task=1,
+        mem_mb=calc_mem_mb,
+        runtime=calc_runtime,
+    shell:
+        "{resources.mpi} -n {resources.tasks} {params.python} -m gpaw python -m nanophase calc"
+        " --backend gpaw --name {wildcards.name} --task {params.task} --structure {input.structure}"
+        " --settings '{params.settings}' --workdir {params.workdir}"
+        " --record {output.record} --final {output.final} > {log} 2>&1"
+
+
+rule calculations:
+    input:
+        all_records(),
+
+
+localrules:
+    calculations,
+    isolated_atom,
