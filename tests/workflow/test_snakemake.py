@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from ase.io import read
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.workflow
@@ -84,3 +86,44 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     assert (stack.n_Pb, stack.n_Cd, stack.n_S, stack.faces) == (6, 4, 10, "top")
     log = (tmp_path / "logs" / "structures" / "slab" / "CdSe-wz-1120-2ml-1x1.log").read_text()
     assert "symmetry-distinct" in log
+
+
+TWO_STRUCTURES = """
+study: tiny
+bulk:
+  CdSe-zb: {{file: {cif}, prototype: zincblende}}
+slabs:
+  zb:
+    bulk: CdSe-zb
+    phase: zincblende
+    surface: "001"
+    monolayers: 1
+    termination: cation
+    vacuum_a: 6.0
+    vacancies: {{surface_counts: [], surface_faces: [], depth: false, whole_layer: []}}
+isolated_atoms: {{species: []}}
+calculator: {{backend: gpaw, preset: quick, encut_ev: 200, kpoint_length_a: 8, fmax_ev_per_a: 0.1}}
+"""
+
+
+def test_gpaw_study_relaxes_bulk_then_cuts_the_slab_from_the_relaxed_lattice(tmp_path, monkeypatch):
+    """Two calculations through Snakemake: the bulk relaxes its cell, the slab is cut from it and relaxed."""
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    config = tmp_path / "config.yaml"
+    config.write_text(TWO_STRUCTURES.format(cif=REPO / "structures" / "bulk" / "CdSe-zb.cif"))
+    result = snakemake(
+        "calculations", "--cores", "2", "--directory", str(tmp_path), "--configfile", str(config)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    calcs = tmp_path / "results" / "calcs" / "gpaw"
+    bulk = json.loads((calcs / "CdSe-zb" / "record.json").read_text())
+    slab = json.loads((calcs / "CdSe-zb-001-1ml-1x1-Cdterm" / "record.json").read_text())
+    assert bulk["task"] == "relax-cell" and slab["task"] == "relax"
+    assert bulk["converged"] and slab["converged"] and slab["max_force_ev_per_a"] < 0.1
+    assert bulk["fingerprint"] == slab["fingerprint"]  # energies that may be subtracted
+    relaxed_a = read(calcs / "CdSe-zb" / "final.extxyz").cell.lengths()[0]
+    assert relaxed_a != pytest.approx(6.05, abs=1e-3)  # PBE moves the lattice off experiment
+    cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-1ml-1x1-Cdterm.extxyz")
+    assert cut.cell.lengths()[0] == pytest.approx(relaxed_a, abs=1e-6)  # the slab takes the relaxed lattice
+    assert "mpiexec -n 2" in result.stdout + result.stderr  # the launcher of the profile

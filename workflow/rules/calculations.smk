@@ -75,7 +75,8 @@ rule calc:
         mem_mb=calc_mem_mb,
         runtime=calc_runtime,
     shell:
-        "{resources.mpi} -n {resources.tasks} {params.python} -m gpaw python -m nanophase calc"
+        "OMP_NUM_THREADS={resources.cpus_per_task} {resources.mpi} -n {resources.tasks}"
+        " {params.python} -m gpaw python -m nanophase calc"
         " --backend gpaw --name {wildcards.name} --task {params.task} --structure {input.structure}"
         " --settings '{params.settings}' --workdir {params.workdir}"
         " --record {output.record} --final {output.final} > {log} 2>&1"

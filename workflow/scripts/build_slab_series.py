@@ -11,10 +11,14 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
     if "record" in snakemake.input.keys():  # a relaxed bulk: only a converged relaxation is a lattice
-        read_record(snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"])
+        read_record(
+            snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"]
+        )
     structures = model.build(read_bulk(snakemake.input.bulk, name=model.bulk))
     for name, atoms in structures.items():
         write_structure(atoms, snakemake.params.paths[name])
-    log.info("%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies))
+    log.info(
+        "%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies)
+    )
     for line in placement_summary(model.vacancies):
         log.info("  %s", line)

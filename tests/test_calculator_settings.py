@@ -1,0 +1,141 @@
+"""Calculation settings, fingerprints, k-point meshes, records and backend choice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from nanophase.calculators import resolve_backend
+from nanophase.calculators.records import CalcRecord, UnconvergedError, read_record, write_record
+from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh, periodic_directions
+from nanophase.slabs import SlabSettings, build_slab
+
+PAPER = PRESETS["paper"]
+
+
+def test_paper_preset_is_the_published_set_up():
+    assert (PAPER.functional, PAPER.mode, PAPER.encut_ev) == ("PBE", "pw", 400.0)
+    assert (PAPER.smearing, PAPER.smearing_ev) == ("gaussian", 0.1)
+    assert PAPER.scf_energy_tol_ev == 1e-5 and PAPER.fmax_ev_per_a == 0.01
+
+
+def test_paper_kpoint_length_gives_the_published_meshes(bulk):
+    wz = build_slab(bulk["CdSe-wz"], SlabSettings("wurtzite", "11-20", supercell=(2, 2)))
+    zb = build_slab(
+        bulk["CdSe-zb"], SlabSettings("zincblende", "001", supercell=(2, 2), termination="cation")
+    )
+    assert kpoint_mesh(wz, PAPER.kpoint_length_a) == (4, 3, 1)
+    assert kpoint_mesh(zb, PAPER.kpoint_length_a) == (4, 4, 1)
+    assert periodic_directions(wz) == [True, True, False]
+    assert kpoint_mesh(bulk["CdSe-zb"], PAPER.kpoint_length_a) == (8, 8, 8)  # same density in bulk
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"encut_ev": 450.0},
+        {"smearing_ev": 0.05},
+        {"smearing": "fermi-dirac"},
+        {"kpoint_length_a": 30.0},
+        {"spin": "on"},
+        {"mode": "lcao"},
+    ],
+)
+def test_fingerprint_changes_with_physics(change):
+    assert replace(PAPER, **change).fingerprint("gpaw") != PAPER.fingerprint("gpaw")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"fmax_ev_per_a": 0.05},
+        {"max_steps": 10},
+        {"optimizer": "FIRE"},
+        {"scf_max_iterations": 50},
+        {"basis": "szp"},
+    ],
+)
+def test_fingerprint_ignores_how_the_minimum_is_reached(change):
+    # basis: an LCAO setting, irrelevant to a plane-wave calculation
+    assert replace(PAPER, **change).fingerprint("gpaw") == PAPER.fingerprint("gpaw")
+
+
+def test_fingerprint_depends_on_the_code_not_the_launcher(monkeypatch):
+    assert PAPER.fingerprint("gpaw") != PAPER.fingerprint("vasp")
+    before = PAPER.fingerprint("gpaw")
+    monkeypatch.setenv("VASP_COMMAND", "srun -n 128 vasp_std")
+    monkeypatch.setenv("OMPI_MCA_plm", "slurm")
+    assert PAPER.fingerprint("gpaw") == before
+
+
+def test_config_overrides_a_preset():
+    settings = CalcSettings.from_config({"preset": "paper", "encut_ev": 500})
+    assert settings.encut_ev == 500 and settings.fmax_ev_per_a == 0.01
+    assert CalcSettings.from_config({}) == PRESETS["quick"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"mode": "fd"}, "mode"),
+        ({"encut_ev": 0}, "encut_ev"),
+        ({"spin": "yes"}, "spin"),
+        ({"kpoint_length_a": -1}, "kpoint_length_a"),
+    ],
+)
+def test_bad_settings_name_the_key(kwargs, key):
+    with pytest.raises(ValueError, match=f"^{key}:"):
+        CalcSettings(**kwargs)
+
+
+def test_auto_backend_needs_both_vasp_command_and_potcars(tmp_path):
+    assert resolve_backend("auto", {}) == "gpaw"
+    assert resolve_backend("auto", {"VASP_COMMAND": "srun vasp_std"}) == "gpaw"
+    assert (
+        resolve_backend("auto", {"VASP_COMMAND": "srun vasp_std", "PMG_VASP_PSP_DIR": str(tmp_path)})
+        == "vasp"
+    )
+    assert resolve_backend("gpaw", {"VASP_COMMAND": "x", "PMG_VASP_PSP_DIR": str(tmp_path)}) == "gpaw"
+    with pytest.raises(ValueError, match="backend"):
+        resolve_backend("castep", {})
+
+
+def record(**kw) -> CalcRecord:
+    base = dict(
+        name="x",
+        task="relax",
+        code="gpaw",
+        code_version="0",
+        energy_ev=-1.0,
+        forces_ev_per_a=[[0, 0, 0]],
+        max_force_ev_per_a=0.0,
+        converged=True,
+        ionic_steps=3,
+        wall_time_s=1.0,
+        settings={},
+        physics={},
+        fingerprint="f",
+        input_hash="a",
+        output_hash="b",
+        n_atoms=1,
+        formula="Se",
+        kpoints=[1, 1, 1],
+        spin_polarized=False,
+    )
+    return CalcRecord(**{**base, **kw})
+
+
+def test_record_round_trip_and_no_temporary_files(tmp_path):
+    write_record(record(), tmp_path / "record.json")
+    assert read_record(tmp_path / "record.json") == record()
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
+
+
+def test_unconverged_record_is_refused_unless_allowed(tmp_path):
+    write_record(record(converged=False, message="not converged in 200 ionic steps"), tmp_path / "r.json")
+    with pytest.raises(UnconvergedError, match="did not converge"):
+        read_record(tmp_path / "r.json")
+    assert read_record(tmp_path / "r.json", require_converged=False).converged is False
+    assert json.loads((tmp_path / "r.json").read_text())["converged"] is False
