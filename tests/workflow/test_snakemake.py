@@ -127,3 +127,40 @@ def test_gpaw_study_relaxes_bulk_then_cuts_the_slab_from_the_relaxed_lattice(tmp
     cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-1ml-1x1-Cdterm.extxyz")
     assert cut.cell.lengths()[0] == pytest.approx(relaxed_a, abs=1e-6)  # the slab takes the relaxed lattice
     assert "mpiexec -n 2" in result.stdout + result.stderr  # the launcher of the profile
+
+
+def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
+    """The laptop "inputs only" mode: every calculation's VASP folder, POTCAR.spec instead of POTCAR."""
+
+    def small(config):
+        config["slabs"] = {"zb": config["slabs"]["zb"]}
+        config.pop("interfaces")
+        config["bulk"] = {k: v for k, v in config["bulk"].items() if k == "CdSe-zb"}
+        config["calculator"] = {"backend": "vasp", "preset": "paper"}
+
+    result = snakemake(
+        "inputs",
+        "--cores",
+        "2",
+        "--directory",
+        str(tmp_path),
+        "--configfile",
+        str(config_in(tmp_path, small)),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    folders = sorted(p.name for p in (tmp_path / "results" / "vasp_inputs").iterdir())
+    assert folders == [
+        "CdSe-zb",
+        "CdSe-zb-001-3ml-1x1-Cdterm",
+        "CdSe-zb-001-3ml-1x1-Cdterm_vSe-depth1-a",
+        "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-both",
+        "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-top",
+        "CdSe-zb-001-3ml-1x1-Cdterm_vSe-top-1-a",
+        "Se-atom",
+    ]
+    for folder in folders:
+        files = {p.name for p in (tmp_path / "results" / "vasp_inputs" / folder).iterdir()}
+        assert files - {".snakemake_timestamp"} == {"INCAR", "KPOINTS", "POSCAR", "POTCAR.spec"}
+    assert not list(tmp_path.rglob("POTCAR"))  # licensed content never lands anywhere here
+    atom_incar = (tmp_path / "results" / "vasp_inputs" / "Se-atom" / "INCAR").read_text()
+    assert "ISPIN = 2" in atom_incar and "MAGMOM = 2.0" in atom_incar

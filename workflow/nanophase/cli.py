@@ -29,7 +29,11 @@ def _calc(args: argparse.Namespace) -> int:
                     path.unlink()
         stamp.write_text(structure_hash(atoms))
     world.barrier()
-    record, final = run_calculation(atoms, settings, args.backend, args.task, workdir, args.name)
+    try:
+        record, final = run_calculation(atoms, settings, args.backend, args.task, workdir, args.name)
+    except Exception as error:  # one clear line for the log; the traceback follows it
+        logging.getLogger("nanophase").error("%s: %s", type(error).__name__, error)
+        raise
     if world.rank == 0:
         write_structure(final, args.final)
         write_record(record, args.record)  # last: the record's presence means the job is done

@@ -61,10 +61,11 @@ rule calc:
         record=record_path("{name}"),
         final=final_path("{name}"),
     params:
-        python=PYTHON,
+        launcher=calc_launcher,
+        backend=BACKEND,
         task=calc_task,
         settings=CALC_SETTINGS_JSON,
-        workdir=f"{CALCS}/{{name}}/work",
+        workdir=calc_workdir,
     log:
         f"logs/{BACKEND}/calc/{{name}}.log",
     conda:
@@ -75,9 +76,8 @@ rule calc:
         mem_mb=calc_mem_mb,
         runtime=calc_runtime,
     shell:
-        "OMP_NUM_THREADS={resources.cpus_per_task} {resources.mpi} -n {resources.tasks}"
-        " {params.python} -m gpaw python -m nanophase calc"
-        " --backend gpaw --name {wildcards.name} --task {params.task} --structure {input.structure}"
+        "{params.launcher} -m nanophase calc"
+        " --backend {params.backend} --name {wildcards.name} --task {params.task} --structure {input.structure}"
         " --settings '{params.settings}' --workdir {params.workdir}"
         " --record {output.record} --final {output.final} > {log} 2>&1"
 
@@ -87,6 +87,31 @@ rule calculations:
         all_records(),
 
 
+# VASP inputs for inspection on a laptop (no POTCARs: POTCAR.spec names the PAW datasets). They are
+# cut from the experimental lattice; a cluster run cuts slabs from its own VASP-relaxed bulk.
+rule vasp_inputs:
+    input:
+        vasp_input_structure,
+    output:
+        directory("results/vasp_inputs/{name}"),
+    params:
+        task=calc_task,
+        settings=CALC_SETTINGS,
+    log:
+        "logs/vasp_inputs/{name}.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/write_vasp_inputs.py"
+
+
+rule inputs:
+    input:
+        expand("results/vasp_inputs/{name}", name=STUDY.structure_names()),
+
+
 localrules:
     calculations,
+    inputs,
     isolated_atom,
+    vasp_inputs,

@@ -124,6 +124,29 @@ def all_records():
 
 # the interpreter of this run, so that jobs use the same environment (GPAW runs as `python -m gpaw python`)
 PYTHON = sys.executable
+
+
+def calc_launcher(wildcards, resources):
+    """GPAW: the profile's MPI launcher around GPAW's interpreter. VASP: a serial driver; custodian
+    starts VASP with the user's VASP_COMMAND (e.g. `srun vasp_std`)."""
+    if BACKEND == "vasp":
+        return PYTHON
+    return (
+        f"OMP_NUM_THREADS={resources.cpus_per_task} {resources.mpi} -n {resources.tasks}"
+        f" {PYTHON} -m gpaw python"
+    )
+
+
+def calc_workdir(wildcards):
+    """Where the code runs. VASP's folder holds the licensed POTCAR: it stays out of results/."""
+    if BACKEND == "vasp":
+        return f"{config['calculator']['scratch_dir']}/vasp/{wildcards.name}"
+    return f"{CALCS}/{wildcards.name}/work"
+
+
+def vasp_input_structure(wildcards):
+    family = STUDY.families[wildcards.name]
+    return structure_path(family, wildcards.name)
 CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 
 
