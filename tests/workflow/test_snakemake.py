@@ -163,4 +163,4 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
         assert files - {".snakemake_timestamp"} == {"INCAR", "KPOINTS", "POSCAR", "POTCAR.spec"}
     assert not list(tmp_path.rglob("POTCAR"))  # licensed content never lands anywhere here
     atom_incar = (tmp_path / "results" / "vasp_inputs" / "Se-atom" / "INCAR").read_text()
-    assert "ISPIN = 2" in atom_incar and "MAGMOM = 2.0" in atom_incar
+    assert "ISPIN = 2" in atom_incar and "MAGMOM = 1*2.0" in atom_incar

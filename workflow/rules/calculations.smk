@@ -4,12 +4,12 @@
 rule isolated_atom:
     output:
         structure_path("atom", "{symbol}-atom"),
-    params:
-        box_a=STUDY.atom_box_a,
     log:
         "logs/structures/atom/{symbol}.log",
     conda:
         CONDA_ENV
+    params:
+        box_a=STUDY.atom_box_a,
     script:
         "../scripts/write_atom.py"
 
@@ -60,12 +60,6 @@ rule calc:
     output:
         record=record_path("{name}"),
         final=final_path("{name}"),
-    params:
-        launcher=calc_launcher,
-        backend=BACKEND,
-        task=calc_task,
-        settings=CALC_SETTINGS_JSON,
-        workdir=calc_workdir,
     log:
         f"logs/{BACKEND}/calc/{{name}}.log",
     conda:
@@ -75,6 +69,12 @@ rule calc:
         cpus_per_task=1,
         mem_mb=calc_mem_mb,
         runtime=calc_runtime,
+    params:
+        launcher=calc_launcher,
+        backend=BACKEND,
+        task=calc_task,
+        settings=CALC_SETTINGS_JSON,
+        workdir=calc_workdir,
     shell:
         "{params.launcher} -m nanophase calc"
         " --backend {params.backend} --name {wildcards.name} --task {params.task} --structure {input.structure}"
@@ -94,13 +94,13 @@ rule vasp_inputs:
         vasp_input_structure,
     output:
         directory("results/vasp_inputs/{name}"),
-    params:
-        task=calc_task,
-        settings=CALC_SETTINGS,
     log:
         "logs/vasp_inputs/{name}.log",
     conda:
         CONDA_ENV
+    params:
+        task=calc_task,
+        settings=CALC_SETTINGS,
     script:
         "../scripts/write_vasp_inputs.py"
 

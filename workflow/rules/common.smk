@@ -33,7 +33,9 @@ def interface_outputs():
 
 def all_structure_paths():
     paths = [structure_path("bulk", key) for key in STUDY.bulk_files]
-    paths += [structure_path("atom", f"{symbol}-atom") for symbol in STUDY.isolated_atoms]
+    paths += [
+        structure_path("atom", f"{symbol}-atom") for symbol in STUDY.isolated_atoms
+    ]
     for model in STUDY.slabs:
         paths += list(slab_outputs(model).values())
     return paths + list(interface_outputs().values())
@@ -99,7 +101,9 @@ def calc_mem_mb(wildcards):
 
 def calc_runtime(wildcards):
     limits = config["resources"]
-    return limits["base_runtime_min"] + limits["runtime_min_per_atom"] * _atoms(wildcards)
+    return limits["base_runtime_min"] + limits["runtime_min_per_atom"] * _atoms(
+        wildcards
+    )
 
 
 def relaxed_bulk(bulk):
@@ -115,7 +119,9 @@ def calc_inputs(model):
 def interface_calc_inputs():
     if STUDY.interfaces is None:
         return {}
-    return {name: calc_structure_path("interface", name) for name in STUDY.interfaces.names}
+    return {
+        name: calc_structure_path("interface", name) for name in STUDY.interfaces.names
+    }
 
 
 def all_records():
@@ -147,6 +153,8 @@ def calc_workdir(wildcards):
 def vasp_input_structure(wildcards):
     family = STUDY.families[wildcards.name]
     return structure_path(family, wildcards.name)
+
+
 CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 
 
