@@ -6,6 +6,7 @@ rule isolated_atom:
         structure_path("atom", "{symbol}-atom"),
     log:
         "logs/structures/atom/{symbol}.log",
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -26,6 +27,7 @@ for model in STUDY.slabs:
             list(calc_inputs(model).values()),
         log:
             f"logs/{BACKEND}/structures/{model.name}.log",
+        localrule: True
         conda:
             CONDA_ENV
         params:
@@ -44,6 +46,7 @@ if STUDY.interfaces is not None:
             list(interface_calc_inputs().values()),
         log:
             f"logs/{BACKEND}/structures/interfaces.log",
+        localrule: True
         conda:
             CONDA_ENV
         params:
@@ -53,7 +56,7 @@ if STUDY.interfaces is not None:
             "../scripts/build_interfaces.py"
 
 
-# GPAW runs under the MPI launcher of the profile (resources.mpi: mpiexec locally, srun on SLURM).
+# GPAW runs under an MPI launcher: the profile's `mpi` resource on a cluster, else local mpiexec.
 rule calc:
     input:
         structure=calc_input,
@@ -64,6 +67,7 @@ rule calc:
         f"logs/{BACKEND}/calc/{{name}}.log",
     conda:
         CONDA_ENV
+    threads: calc_tasks  # MPI ranks; a local run caps them at --cores
     resources:
         tasks=calc_tasks,
         cpus_per_task=1,
@@ -85,6 +89,7 @@ rule calc:
 rule calculations:
     input:
         all_records(),
+    localrule: True
 
 
 # VASP inputs for inspection on a laptop (no POTCARs: POTCAR.spec names the PAW datasets). They are
@@ -96,6 +101,7 @@ rule vasp_inputs:
         directory("results/vasp_inputs/{name}"),
     log:
         "logs/vasp_inputs/{name}.log",
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -108,10 +114,4 @@ rule vasp_inputs:
 rule inputs:
     input:
         expand("results/vasp_inputs/{name}", name=STUDY.structure_names()),
-
-
-localrules:
-    calculations,
-    inputs,
-    isolated_atom,
-    vasp_inputs,
+    localrule: True

@@ -48,6 +48,7 @@ wildcard_constraints:
 # --- calculations ---------------------------------------------------------------------------------
 import json
 import math
+import os
 import re
 import sys
 
@@ -132,15 +133,21 @@ def all_records():
 PYTHON = sys.executable
 
 
-def calc_launcher(wildcards, resources):
-    """GPAW: the profile's MPI launcher around GPAW's interpreter. VASP: a serial driver; custodian
-    starts VASP with the user's VASP_COMMAND (e.g. `srun vasp_std`)."""
+def calc_launcher(wildcards, threads, resources):
+    """How the calculation's process starts.
+
+    GPAW: under an MPI launcher around GPAW's interpreter. A cluster profile names it in the `mpi`
+    resource (profiles/slurm: srun) and it starts the job's `tasks` ranks; without one, this
+    machine's `mpiexec -n <threads>` (NANOPHASE_MPIEXEC replaces mpiexec). VASP: a serial driver;
+    custodian starts VASP with the user's VASP_COMMAND (e.g. `srun vasp_std`).
+    """
     if BACKEND == "vasp":
         return PYTHON
-    return (
-        f"OMP_NUM_THREADS={resources.cpus_per_task} {resources.mpi} -n {resources.tasks}"
-        f" {PYTHON} -m gpaw python"
-    )
+    if resources.get("mpi"):
+        launcher = f"{resources.mpi} -n {resources.tasks}"
+    else:
+        launcher = f"{os.environ.get('NANOPHASE_MPIEXEC', 'mpiexec')} -n {threads}"
+    return f"OMP_NUM_THREADS=1 {launcher} {PYTHON} -m gpaw python"
 
 
 def calc_workdir(wildcards):

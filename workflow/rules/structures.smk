@@ -8,6 +8,7 @@ rule bulk_reference:
         structure_path("bulk", "{bulk}"),
     log:
         "logs/structures/bulk/{bulk}.log",
+    localrule: True
     conda:
         CONDA_ENV
     script:
@@ -27,6 +28,7 @@ for model in STUDY.slabs:
             list(slab_outputs(model).values()),
         log:
             f"logs/structures/slab/{model.name}.log",
+        localrule: True
         conda:
             CONDA_ENV
         params:
@@ -45,6 +47,7 @@ if STUDY.interfaces is not None:
             list(interface_outputs().values()),
         log:
             "logs/structures/interfaces.log",
+        localrule: True
         conda:
             CONDA_ENV
         params:
@@ -61,6 +64,7 @@ rule structure_index:
         STRUCTURE_INDEX,
     log:
         "logs/structures/index.log",
+    localrule: True
     conda:
         CONDA_ENV
     script:
@@ -70,7 +74,4 @@ rule structure_index:
 rule structures:
     input:
         STRUCTURE_INDEX,
-
-
-localrules:
-    structures,
+    localrule: True
