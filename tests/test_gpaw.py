@@ -145,3 +145,12 @@ def test_relaxation_killed_after_k_steps_resumes_at_step_k(tmp_path):
     assert resumed.resumed_from_step == k
     assert resumed.energy_ev == pytest.approx(uninterrupted.energy_ev, abs=1e-3)  # within 1 meV
     assert resumed.ionic_steps == pytest.approx(uninterrupted.ionic_steps, abs=1)
+
+
+def test_lcao_mode_runs_with_the_shipped_dzp_basis(tmp_path):
+    settings = replace(CHEAP, mode="lcao", basis="dzp", grid_spacing_a=0.25)
+    record, _ = run_gpaw(ase_bulk("CdSe", "zincblende", a=6.05), settings, tmp_path, "single-point", "CdSe")
+    assert np.isfinite(record.energy_ev) and record.max_force_ev_per_a < 1e-3
+    assert record.physics["mode"] == "lcao" and record.physics["basis"] == "dzp"
+    assert record.fingerprint != CHEAP.fingerprint("gpaw")  # never subtracted from a plane-wave energy
+    assert "dzp" in (tmp_path / "gpaw-1.txt").read_text()
