@@ -13,35 +13,12 @@ from ase.io import read, write
 
 from nanophase.layers import in_plane_area_a2
 
-INDEX_COLUMNS = [
-    "name",
-    "family",
-    "path",
-    "formula",
-    "n_atoms",
-    "parent",
-    "n_removed",
-    "removed_species",
-    "concentration",
-    "n_layers",
-    "n_monolayers",
-    "area_a2",
-    "faces",
-    "series",
-    "depth",
-    "configuration",
-    "n_distinct",
-    "n_kept",
-    "phase",
-    "surface",
-    "supercell",
-    "termination",
-    "n_rocksalt",
-    "n_zincblende",
-    "fixed_layers",
-    "n_fixed",
-    "bulk",
-]
+# columns computed from the structure, then metadata the builders put into `info` as they are
+COMPUTED_COLUMNS = ["name", "family", "path", "formula", "n_atoms", "parent", "n_removed", "removed_species",
+                    "concentration", "n_layers", "n_monolayers", "area_a2", "faces"]  # fmt: skip
+INFO_COLUMNS = ["series", "depth", "configuration", "n_distinct", "n_kept", "phase", "surface", "supercell",
+                "termination", "n_rocksalt", "n_zincblende"]  # fmt: skip
+INDEX_COLUMNS = COMPUTED_COLUMNS + INFO_COLUMNS + ["fixed_layers", "n_fixed", "bulk"]
 
 
 def write_structure(atoms: Atoms, path: str | Path) -> None:
@@ -89,20 +66,7 @@ def index_row(atoms: Atoms, path: str | Path) -> dict:
         "fixed_layers": str(info.get("fixed_layers", "")),
         "n_fixed": n_fixed(atoms),
     }
-    for key in (
-        "series",
-        "depth",
-        "configuration",
-        "n_distinct",
-        "n_kept",
-        "phase",
-        "surface",
-        "supercell",
-        "termination",
-        "n_rocksalt",
-        "n_zincblende",
-        "bulk",
-    ):
+    for key in [*INFO_COLUMNS, "bulk"]:
         row.setdefault(key, info.get(key, ""))
     if family == "bulk":
         row["phase"] = info.get("prototype", "")

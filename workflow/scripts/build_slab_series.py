@@ -1,7 +1,6 @@
 """Rules slab_series_<model> / calc_inputs_<model>: bulk -> the slab and its vacancy structures."""
 
-from nanophase.bulk import read_bulk
-from nanophase.calculators import read_record
+from nanophase.calculators import lattice_source
 from nanophase.logs import log_to
 from nanophase.structio import write_structure
 from nanophase.vacancies import placement_summary
@@ -10,11 +9,13 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
-    if "record" in snakemake.input.keys():  # a relaxed bulk: only a converged relaxation is a lattice
-        read_record(
-            snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"]
-        )
-    structures = model.build(read_bulk(snakemake.input.bulk, name=model.bulk))
+    bulk = lattice_source(
+        snakemake.input.bulk,
+        model.bulk,
+        snakemake.input.get("record"),  # a relaxed bulk comes with its record
+        snakemake.config["calculator"]["allow_unconverged"],
+    )
+    structures = model.build(bulk)
     for name, atoms in structures.items():
         write_structure(atoms, snakemake.params.paths[name])
     log.info(

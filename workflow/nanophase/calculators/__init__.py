@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from ase import Atoms
@@ -66,6 +65,16 @@ def run_calculation(
     raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
 
 
-def clean_workdir(workdir: str | Path) -> None:
-    """Forget an earlier, different calculation in `workdir` (its input changed)."""
-    shutil.rmtree(workdir, ignore_errors=True)
+def lattice_source(
+    bulk_path: str | Path, name: str, record_path: str | Path | None = None, allow_unconverged: bool = False
+) -> Atoms:
+    """The bulk cell structures are cut from: as given, or relaxed, then only if the relaxation converged.
+
+    Raises:
+        UnconvergedError: the bulk relaxation did not converge and allow_unconverged is False.
+    """
+    from nanophase.bulk import read_bulk
+
+    if record_path is not None:
+        read_record(record_path, require_converged=not allow_unconverged)
+    return read_bulk(bulk_path, name=name)

@@ -7,17 +7,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from ase import Atoms
 from ase.parallel import parprint, world
 
 from nanophase.calculators.optimize import max_free_force, relax
-from nanophase.calculators.records import CalcRecord, structure_hash
-from nanophase.calculators.settings import CalcSettings, kpoint_mesh, periodic_directions
-from nanophase.symmetry import faces_equivalent
-
-# Ground-state spin moments of the free atoms (Hund's rules), muB: Se/S p4 and Pb p2 -> 2, Cd d10s2 -> 0.
-HUND_MOMENTS_MU_B = {"Se": 2.0, "S": 2.0, "Pb": 2.0, "Cd": 0.0}
+from nanophase.calculators.records import CalcRecord, new_record, structure_hash
+from nanophase.calculators.settings import (
+    HUND_MOMENTS_MU_B,
+    CalcSettings,
+    kpoint_mesh,
+    needs_dipole_correction,
+    spin_polarised,
+    structure_kind,
+)
 
 # SCF recovery ladder: each rung is tried after the previous one failed to converge. Wider smearing
 # changes the energy, so it comes last and is recorded in the settings (and fingerprint) actually used.
@@ -32,26 +34,6 @@ ATTEMPTS = "attempts.json"
 
 class SCFConvergenceError(RuntimeError):
     """Every rung of the recovery ladder failed to converge the electronic structure."""
-
-
-def structure_kind(atoms: Atoms) -> str:
-    """ "bulk" (periodic in 3D), "slab" (vacuum along z) or "atom" (one atom in a box)."""
-    periodic = periodic_directions(atoms)
-    if all(periodic):
-        return "bulk"
-    if len(atoms) == 1 and not any(periodic):
-        return "atom"
-    return "slab"
-
-
-def spin_polarised(atoms: Atoms, settings: CalcSettings) -> bool:
-    return settings.spin == "on" or (settings.spin == "auto" and structure_kind(atoms) == "atom")
-
-
-def needs_dipole_correction(atoms: Atoms, settings: CalcSettings) -> bool:
-    if settings.dipole_correction != "auto" or structure_kind(atoms) != "slab":
-        return settings.dipole_correction == "on" and structure_kind(atoms) == "slab"
-    return not faces_equivalent(atoms)
 
 
 def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) -> dict:
@@ -184,31 +166,23 @@ def run_gpaw(
     forces = atoms.get_forces()
     converged = True if outcome is None else outcome.converged
     magmom = float(atoms.calc.get_magnetic_moment()) if spin_polarised(atoms, settings) else 0.0
-    record = CalcRecord(
-        name=name,
-        task=task,
-        code="gpaw",
-        code_version=gpaw.__version__,
+    record = new_record(
+        name,
+        task,
+        "gpaw",
+        gpaw.__version__,
+        used,
+        atoms,
         energy_ev=float(atoms.get_potential_energy()),
-        forces_ev_per_a=np.round(forces, 6).tolist(),
+        forces=forces,
         max_force_ev_per_a=max_free_force(atoms),
         converged=converged,
         ionic_steps=0 if outcome is None else outcome.steps,
         wall_time_s=time.perf_counter() - start,
-        settings=used.to_dict(),
-        physics=used.physics("gpaw"),
-        fingerprint=used.fingerprint("gpaw"),
         input_hash=input_hash,
-        output_hash=structure_hash(atoms),
-        n_atoms=len(atoms),
-        formula=atoms.get_chemical_formula(mode="metal"),
-        kpoints=list(kpoint_mesh(atoms, settings.kpoint_length_a)),
-        spin_polarized=spin_polarised(atoms, settings),
         magnetic_moment_mu_b=magmom,
-        dipole_correction=needs_dipole_correction(atoms, settings),
         resumed_from_step=0 if outcome is None else outcome.resumed_from_step,
         attempts=attempts,
-        scf_attempts=len(attempts),
         message="" if converged else f"not converged in {settings.max_steps} ionic steps",
     )
     final = atoms.copy()

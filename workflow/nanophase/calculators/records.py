@@ -100,3 +100,45 @@ def read_record(path: str | Path, require_converged: bool = True) -> CalcRecord:
             "rerun it, or pass require_converged=False to use it anyway"
         )
     return record
+
+
+def new_record(
+    name: str,
+    task: str,
+    code: str,
+    code_version: str,
+    settings,
+    final: Atoms,
+    *,
+    energy_ev: float,
+    forces: np.ndarray,
+    input_hash: str,
+    **fields,
+) -> CalcRecord:
+    """A record of `final` computed with `settings` by `code`; the derived fields are filled in here.
+
+    The fingerprint, physics, k-point mesh, spin and dipole policy come from the settings actually
+    used, so that every backend describes its energies the same way.
+    """
+    from nanophase.calculators.settings import kpoint_mesh, needs_dipole_correction, spin_polarised
+
+    return CalcRecord(
+        name=name,
+        task=task,
+        code=code,
+        code_version=code_version,
+        energy_ev=energy_ev,
+        forces_ev_per_a=np.round(forces, 6).tolist(),
+        settings=settings.to_dict(),
+        physics=settings.physics(code),
+        fingerprint=settings.fingerprint(code),
+        input_hash=input_hash,
+        output_hash=structure_hash(final),
+        n_atoms=len(final),
+        formula=final.get_chemical_formula(mode="metal"),
+        kpoints=list(kpoint_mesh(final, settings.kpoint_length_a)),
+        spin_polarized=spin_polarised(final, settings),
+        dipole_correction=needs_dipole_correction(final, settings),
+        scf_attempts=len(fields.get("attempts", [])) or 1,
+        **fields,
+    )

@@ -10,6 +10,11 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 from ase import Atoms
 
+from nanophase.symmetry import faces_equivalent
+
+# Ground-state spin moments of the free atoms (Hund's rules), muB: Se/S p4 and Pb p2 -> 2, Cd d10s2 -> 0.
+HUND_MOMENTS_MU_B = {"Se": 2.0, "S": 2.0, "Pb": 2.0, "Cd": 0.0}
+
 MODES = ("pw", "lcao")
 SMEARINGS = ("gaussian", "fermi-dirac")
 POLICIES = ("auto", "on", "off")
@@ -145,3 +150,23 @@ def kpoint_mesh(atoms: Atoms, kpoint_length_a: float) -> tuple[int, int, int]:
         max(1, math.ceil(kpoint_length_a / length - 1e-9)) if periodic else 1
         for length, periodic in zip(lengths, periodic_directions(atoms), strict=True)
     )
+
+
+def structure_kind(atoms: Atoms) -> str:
+    """ "bulk" (periodic in 3D), "slab" (vacuum along z) or "atom" (one atom in a box)."""
+    periodic = periodic_directions(atoms)
+    if all(periodic):
+        return "bulk"
+    if len(atoms) == 1 and not any(periodic):
+        return "atom"
+    return "slab"
+
+
+def spin_polarised(atoms: Atoms, settings: CalcSettings) -> bool:
+    return settings.spin == "on" or (settings.spin == "auto" and structure_kind(atoms) == "atom")
+
+
+def needs_dipole_correction(atoms: Atoms, settings: CalcSettings) -> bool:
+    if settings.dipole_correction != "auto" or structure_kind(atoms) != "slab":
+        return settings.dipole_correction == "on" and structure_kind(atoms) == "slab"
+    return not faces_equivalent(atoms)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import time
 from pathlib import Path
 
@@ -19,9 +18,14 @@ from ase.constraints import FixAtoms
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.vasp import Incar, Kpoints, Poscar, Vasprun
 
-from nanophase.calculators.gpaw_calc import HUND_MOMENTS_MU_B, needs_dipole_correction, spin_polarised
-from nanophase.calculators.records import CalcRecord, structure_hash
-from nanophase.calculators.settings import CalcSettings, kpoint_mesh
+from nanophase.calculators.records import CalcRecord, new_record, structure_hash
+from nanophase.calculators.settings import (
+    HUND_MOMENTS_MU_B,
+    CalcSettings,
+    kpoint_mesh,
+    needs_dipole_correction,
+    spin_polarised,
+)
 
 # PAW datasets of the PBE.54 set recommended for these elements (semicore d for Pb, as VASP advises)
 # (other elements: the dataset named after the element)
@@ -218,37 +222,23 @@ def run_vasp(
     forces = np.zeros_like(parsed["forces"])
     forces[order] = parsed["forces"]
     converged = parsed["electronic_converged"] and (task == "single-point" or parsed["ionic_converged"])
-    record = CalcRecord(
-        name=name,
-        task=task,
-        code="vasp",
-        code_version=str(parsed["vasp_version"]),
+    record = new_record(
+        name,
+        task,
+        "vasp",
+        str(parsed["vasp_version"]),
+        settings,
+        final,
         energy_ev=parsed["energy_ev"],
-        forces_ev_per_a=np.round(forces, 6).tolist(),
+        forces=forces,
         max_force_ev_per_a=parsed["max_force_ev_per_a"],
         converged=converged,
         ionic_steps=parsed["ionic_steps"] if task != "single-point" else 0,
         wall_time_s=time.perf_counter() - start,
-        settings=settings.to_dict(),
-        physics=settings.physics("vasp"),
-        fingerprint=settings.fingerprint("vasp"),
         input_hash=input_hash,
-        output_hash=structure_hash(final),
-        n_atoms=len(final),
-        formula=final.get_chemical_formula(mode="metal"),
-        kpoints=list(kpoint_mesh(atoms, settings.kpoint_length_a)),
-        spin_polarized=spin_polarised(atoms, settings),
-        dipole_correction=needs_dipole_correction(atoms, settings),
         resumed_from_step=1 if resumed else 0,
         attempts=[{"label": "custodian", "outcome": "ok"}],
         message="" if converged else "VASP did not converge (see vasprun.xml in the work directory)",
         extra={"free_energy_ev": parsed["free_energy_ev"], "potcars": potcar_symbols(atoms)},
     )
     return record, final
-
-
-def copy_inputs_for_inspection(workdir: Path, destination: Path) -> None:
-    """Copy the inspectable inputs (never the POTCAR) of a work folder."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in ("INCAR", "KPOINTS", "POSCAR", "POTCAR.spec"):
-        shutil.copy2(workdir / name, destination / name)
