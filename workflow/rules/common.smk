@@ -1,5 +1,12 @@
 # Study plan and path patterns shared by all rules. Every structure name is fixed here, at parse time.
-from nanophase.study import Study
+import json
+import math
+import os
+import re
+import sys
+
+from nanophase.calculators import CalcSettings, resolve_backend
+from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")
 # One software environment for every rule (used with --software-deployment-method conda).
@@ -41,19 +48,7 @@ def all_structure_paths():
     return paths + list(interface_outputs().values())
 
 
-wildcard_constraints:
-    bulk="|".join(STUDY.bulk_files),
-
-
-# --- calculations ---------------------------------------------------------------------------------
-import json
-import math
-import os
-import re
-import sys
-
-from nanophase.calculators import CalcSettings, resolve_backend
-from nanophase.study import TASKS
+# --- calculations ------------------------------------------------------------------------------
 
 BACKEND = resolve_backend(config["calculator"]["backend"])
 CALC_SETTINGS = CalcSettings.from_config(config["calculator"])
@@ -166,4 +161,5 @@ CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 
 
 wildcard_constraints:
+    bulk="|".join(re.escape(key) for key in STUDY.bulk_files),
     name="|".join(re.escape(name) for name in STUDY.families),
