@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from nanophase.calculators import resolve_backend
+from nanophase.calculators import backend_choice, resolve_backend
 from nanophase.calculators.records import CalcRecord, UnconvergedError, read_record, write_record
 from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh, periodic_directions
 from nanophase.slabs import SlabSettings, build_slab
@@ -100,6 +100,7 @@ def test_auto_backend_needs_both_vasp_command_and_potcars(tmp_path):
     assert resolve_backend("gpaw", {"VASP_COMMAND": "x", "PMG_VASP_PSP_DIR": str(tmp_path)}) == "gpaw"
     with pytest.raises(ValueError, match="backend"):
         resolve_backend("castep", {})
+    assert backend_choice("auto", {}) == ("gpaw", "auto: VASP_COMMAND or PMG_VASP_PSP_DIR not set")
 
 
 def record(**kw) -> CalcRecord:

@@ -5,7 +5,7 @@ import os
 import re
 import sys
 
-from nanophase.calculators import CalcSettings, resolve_backend
+from nanophase.calculators import CalcSettings, backend_choice
 from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")
@@ -50,7 +50,8 @@ def all_structure_paths():
 
 # --- calculations ------------------------------------------------------------------------------
 
-BACKEND = resolve_backend(config["calculator"]["backend"])
+BACKEND, _BACKEND_REASON = backend_choice(config["calculator"]["backend"])
+logger.info(f"nanophase: calculations run with {BACKEND} ({_BACKEND_REASON})")
 CALC_SETTINGS = CalcSettings.from_config(config["calculator"])
 CALCS = f"results/calcs/{BACKEND}"
 

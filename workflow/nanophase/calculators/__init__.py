@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from nanophase.calculators.records import CalcRecord, read_record, write_record
 from nanophase.calculators.settings import PRESETS, CalcSettings
 
 BACKENDS = ("gpaw", "vasp")
-log = logging.getLogger("nanophase")
 
 __all__ = [
     "BACKENDS",
@@ -20,6 +18,7 @@ __all__ = [
     "CalcRecord",
     "CalcSettings",
     "read_record",
+    "backend_choice",
     "resolve_backend",
     "run_calculation",
     "write_record",
@@ -33,20 +32,20 @@ def vasp_available(environ: dict | None = None) -> bool:
     return bool(environ.get("VASP_COMMAND")) and bool(psp_dir) and Path(psp_dir).is_dir()
 
 
-def resolve_backend(requested: str, environ: dict | None = None) -> str:
-    """ "auto" -> vasp when its command and POTCARs are configured, else gpaw; others unchanged."""
-    if requested == "auto":
-        backend = "vasp" if vasp_available(environ) else "gpaw"
-        reason = (
-            "VASP_COMMAND and PMG_VASP_PSP_DIR are set"
-            if backend == "vasp"
-            else ("VASP_COMMAND or PMG_VASP_PSP_DIR not set")
-        )
-        log.info("backend auto -> %s (%s)", backend, reason)
-        return backend
-    if requested not in BACKENDS:
+def backend_choice(requested: str, environ: dict | None = None) -> tuple[str, str]:
+    """The backend to use and why: "auto" -> vasp when its command and POTCARs are configured, else gpaw."""
+    if requested not in ("auto", *BACKENDS):
         raise ValueError(f"backend: {requested!r} is not one of {['auto', *BACKENDS]}")
-    return requested
+    if requested != "auto":
+        return requested, "set in the config"
+    if vasp_available(environ):
+        return "vasp", "auto: VASP_COMMAND and PMG_VASP_PSP_DIR are set"
+    return "gpaw", "auto: VASP_COMMAND or PMG_VASP_PSP_DIR not set"
+
+
+def resolve_backend(requested: str, environ: dict | None = None) -> str:
+    """The backend name of backend_choice()."""
+    return backend_choice(requested, environ)[0]
 
 
 def run_calculation(
