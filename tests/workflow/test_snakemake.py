@@ -74,7 +74,13 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     index = pd.read_csv(tmp_path / "results" / "structures" / "index.csv").set_index("name")
     # per slab: whole Se layer top and both, one top vacancy (= depth 0; 2 Se planes have no deeper one)
-    assert index.family.value_counts().to_dict() == {"bulk": 8, "atom": 1, "vacancy": 6, "interface": 7, "slab": 2}
+    assert index.family.value_counts().to_dict() == {
+        "bulk": 8,
+        "atom": 1,
+        "vacancy": 6,
+        "interface": 7,
+        "slab": 2,
+    }
     for name, row in index.iterrows():
         path = tmp_path / row.path
         assert path.is_file() and path.stem == name and path.parent.name == row.family

@@ -1,4 +1,4 @@
-"""nanophase command line: run one calculation (the rules' entry point under an MPI launcher)."""
+"""nanophase command line: run one calculation (the rules' entry point), and look-ups users do by hand."""
 
 from __future__ import annotations
 
@@ -51,6 +51,32 @@ def _calc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _knockon(args: argparse.Namespace) -> int:
+    from nanophase.knockon import knock_on, recommended_cross_section
+
+    for voltage in args.voltage:
+        result = knock_on(args.element, voltage, args.ed)
+        line = (f"{args.element} at {voltage:g} kV: E_max = {result.max_transfer_ev:.3f} eV"
+                f" (Egerton's form {result.max_transfer_egerton_ev:.3f} eV)")  # fmt: skip
+        if args.ed is not None:
+            line += (
+                f"; E_d = {args.ed:g} eV -> threshold {result.threshold_voltage_kv:.1f} kV;"
+                f" sigma_McKinley-Feshbach = {result.mckinley_feshbach_barn:.2f} b,"
+                f" sigma_Rutherford = {result.rutherford_barn:.2f} b"
+                f" (use {recommended_cross_section(args.element)} for Z of {args.element})"
+            )
+        print(line)
+    return 0
+
+
+def _table(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    frame = pd.read_csv(args.csv)
+    print(frame.to_string(index=False, float_format=lambda x: f"{x:.{args.digits}g}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nanophase", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     calc.add_argument("--record", required=True, help="record.json to write")
     calc.add_argument("--final", required=True, help="final structure (extxyz) to write")
     calc.set_defaults(handler=_calc)
+    knockon = commands.add_parser("knockon", help="maximum energy an electron beam hands to a nucleus")
+    knockon.add_argument("element", help="chemical symbol, e.g. Se")
+    knockon.add_argument("--voltage", type=float, nargs="+", default=[60, 80, 200, 300], help="kV")
+    knockon.add_argument(
+        "--ed", type=float, help="displacement energy, eV: adds threshold and cross-sections"
+    )
+    knockon.set_defaults(handler=_knockon)
+    table = commands.add_parser("table", help="pretty-print a CSV table of results")
+    table.add_argument("csv")
+    table.add_argument("--digits", type=int, default=6, help="significant digits of floats")
+    table.set_defaults(handler=_table)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     return args.handler(args)
