@@ -6,6 +6,7 @@ settings (fingerprints) are never subtracted. Energies in eV, areas in angstrom^
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -52,8 +53,6 @@ def composition(record: CalcRecord) -> Counter[str]:
 
 
 def _formula_counts(formula: str) -> list[tuple[str, int]]:
-    import re
-
     return [(el, int(n) if n else 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", formula)]
 
 
