@@ -75,12 +75,6 @@ def read_bulk(path: str | Path, name: str | None = None) -> Atoms:
     return atoms
 
 
-def lattice_parameters(atoms: Atoms) -> dict[str, float]:
-    """Lengths a, b, c (angstrom) and angles (degrees) of the cell."""
-    a, b, c, alpha, beta, gamma = atoms.cell.cellpar()
-    return {"a": a, "b": b, "c": c, "alpha": alpha, "beta": beta, "gamma": gamma}
-
-
 def cation_anion(symbols: list[str] | set[str]) -> tuple[str, str]:
     """The (cation, anion) pair of a binary compound, by Pauling electronegativity."""
     elements = sorted(set(symbols), key=lambda s: Element(s).X)
@@ -89,9 +83,14 @@ def cation_anion(symbols: list[str] | set[str]) -> tuple[str, str]:
     return elements[0], elements[1]
 
 
+def formula_counts(formula: str) -> list[tuple[str, int]]:
+    """(element, count) pairs of a formula such as "CdSe" or "Cd28Se26", in order."""
+    return [(element, int(n) if n else 1) for element, n in re.findall(r"([A-Z][a-z]?)(\d*)", formula)]
+
+
 def formula_elements(formula: str) -> list[str]:
     """Element symbols of a formula such as "CdSe" or "Cd28Se26"."""
-    return re.findall(r"[A-Z][a-z]?", formula)
+    return [element for element, _ in formula_counts(formula)]
 
 
 def reduced_formula(atoms: Atoms) -> str:

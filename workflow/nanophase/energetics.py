@@ -6,13 +6,12 @@ settings (fingerprints) are never subtracted. Energies in eV, areas in angstrom^
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 
-from nanophase.bulk import formula_elements
+from nanophase.bulk import formula_counts, formula_elements
 from nanophase.calculators.records import CalcRecord
 
 EV_PER_A2_TO_J_PER_M2 = 16.02176634  # 1 eV/A^2 = 16.02 J/m^2
@@ -47,20 +46,16 @@ def require_same_settings(*records: CalcRecord) -> str:
 def composition(record: CalcRecord) -> Counter[str]:
     """Atoms of each element of a record's structure, from its formula (e.g. Cd28Se27)."""
     counts: Counter[str] = Counter()
-    for element, number in _formula_counts(record.formula):
+    for element, number in formula_counts(record.formula):
         counts[element] += number
     return counts
-
-
-def _formula_counts(formula: str) -> list[tuple[str, int]]:
-    return [(el, int(n) if n else 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", formula)]
 
 
 def energy_per_formula_unit(record: CalcRecord, formula: str) -> float:
     """Bulk energy per formula unit (e.g. "CdSe", "Se"), eV."""
     counts = composition(record)
     elements = formula_elements(formula)
-    units = {counts[el] / n for el, n in _formula_counts(formula)}
+    units = {counts[el] / n for el, n in formula_counts(formula)}
     if len(units) != 1 or set(counts) != set(elements):
         raise ValueError(f"{record.name} ({record.formula}) is not made of {formula} units")
     return record.energy_ev / units.pop()

@@ -54,11 +54,6 @@ class PlaneStack:
             base.symbols, base.xy + periods * self.period_shift_2d, base.height_a + periods * self.period_a
         )
 
-    def spacing_a(self) -> float:
-        """Smallest distance between consecutive planes."""
-        heights = [p.height_a for p in self.planes] + [self.planes[0].height_a + self.period_a]
-        return float(np.min(np.diff(heights)))
-
 
 def cut_planes(bulk: Atoms, phase: str, surface: str, supercell: tuple[int, int] = (1, 1)) -> PlaneStack:
     """Cut a conventional bulk cell into the atomic planes parallel to `surface`.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pandas as pd
 from ase import Atoms
 from ase.io import read, write
 
+from nanophase.atomic import atomic_path
 from nanophase.layers import in_plane_area_a2
 
 # columns computed from the structure, then metadata the builders put into `info` as they are
@@ -23,16 +22,8 @@ INDEX_COLUMNS = COMPUTED_COLUMNS + INFO_COLUMNS + ["fixed_layers", "n_fixed", "b
 
 def write_structure(atoms: Atoms, path: str | Path) -> None:
     """Write extended XYZ atomically: a reader never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
+    with atomic_path(path) as tmp:
         write(tmp, atoms, format="extxyz")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def read_structure(path: str | Path) -> Atoms:

@@ -10,6 +10,7 @@ from pathlib import Path
 from ase import Atoms
 from ase.parallel import parprint, world
 
+from nanophase.atomic import atomic_path
 from nanophase.calculators.optimize import max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
 from nanophase.calculators.settings import (
@@ -96,9 +97,8 @@ def _load_attempts(workdir: Path) -> list[dict]:
 
 def _save_attempts(workdir: Path, attempts: list[dict]) -> None:
     if world.rank == 0:
-        tmp = workdir / f".{ATTEMPTS}.tmp"
-        tmp.write_text(json.dumps(attempts, indent=1))
-        tmp.replace(workdir / ATTEMPTS)
+        with atomic_path(workdir / ATTEMPTS) as tmp:
+            tmp.write_text(json.dumps(attempts, indent=1))
     world.barrier()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from ase.filters import FrechetCellFilter
 from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE
 from ase.parallel import world
+
+from nanophase.atomic import atomic_path
 
 OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE}
 TRAJECTORY = "relax.traj"
@@ -44,12 +45,10 @@ def read_frames(path: Path) -> list[Atoms]:
 
 def _rewrite(path: Path, frames: list[Atoms]) -> None:
     """Replace the trajectory by its complete frames, so that appending continues a valid file."""
-    tmp = path.with_suffix(".tmp.traj")
     if world.rank == 0:
-        with Trajectory(str(tmp), "w", master=True) as trajectory:
+        with atomic_path(path) as tmp, Trajectory(str(tmp), "w", master=True) as trajectory:
             for frame in frames:
                 trajectory.write(frame)
-        os.replace(tmp, path)
     world.barrier()
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+
+from nanophase.atomic import atomic_path
+from nanophase.calculators.settings import kpoint_mesh, needs_dipole_correction, spin_polarised
 
 
 class UnconvergedError(RuntimeError):
@@ -75,16 +76,8 @@ class CalcRecord:
 
 def write_record(record: CalcRecord, path: str | Path) -> None:
     """Write atomically (temporary file + rename): an interrupted write never looks like a record."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(record.to_json())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp:
+        tmp.write_text(record.to_json())
 
 
 def read_record(path: str | Path, require_converged: bool = True) -> CalcRecord:
@@ -120,8 +113,6 @@ def new_record(
     The fingerprint, physics, k-point mesh, spin and dipole policy come from the settings actually
     used, so that every backend describes its energies the same way.
     """
-    from nanophase.calculators.settings import kpoint_mesh, needs_dipole_correction, spin_polarised
-
     return CalcRecord(
         name=name,
         task=task,
