@@ -20,9 +20,13 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/calculations.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
     default_target: True
     input:
         STRUCTURE_INDEX,
+        rules.tables.output,
+        rules.figures.output,
+        rules.validation.output,

@@ -71,6 +71,7 @@ class SeReferences:
         cation_rich: E(compound per f.u.) - E(cation solid per atom): lower limit of mu_X.
         formation_enthalpy: dH_f = E(compound) - E(cation) - E(anion), per formula unit (< 0).
         cohesive_energy: E(atom) - E(solid per atom) of the anion (> 0).
+        compound: E(compound per formula unit); mu_cation = compound - mu_anion in equilibrium with it.
         fingerprint: the settings every term shares.
     """
 
@@ -80,11 +81,16 @@ class SeReferences:
     cation_rich: float
     formation_enthalpy: float
     cohesive_energy: float
+    compound: float
     fingerprint: str
 
     def mu(self, reference: str) -> float:
         """mu of the anion for "atom", "anion-rich" (Se-rich) or "cation-rich" (Cd-rich)."""
         return {"atom": self.atom, "anion-rich": self.anion_rich, "cation-rich": self.cation_rich}[reference]
+
+    def delta_mu(self, mu_anion: float) -> float:
+        """mu of the anion relative to its elemental solid: dH_f (cation-rich) ... 0 (anion-rich)."""
+        return mu_anion - self.anion_rich
 
     def scan(self, points: int = 11) -> np.ndarray:
         """mu of the anion across its allowed range, cation-rich to anion-rich."""
@@ -107,6 +113,7 @@ def se_references(compound: CalcRecord, cation_solid: CalcRecord, anion_solid: C
         cation_rich=e_compound - e_cation,
         formation_enthalpy=e_compound - e_cation - e_anion,
         cohesive_energy=e_atom - e_anion,
+        compound=e_compound,
         fingerprint=fingerprint,
     )
 

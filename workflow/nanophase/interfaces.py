@@ -70,13 +70,16 @@ class StackSettings:
 
 
 def stack_settings_from_config(cfg: dict) -> list[StackSettings]:
-    """Every stack of the config's `interfaces` block: all (n_rs, n_zb, faces) combinations.
+    """Every stack of the config's `interfaces` block, on every configured face choice: the listed
+    `stacks` ([n_rs, n_zb] pairs) or else all rocksalt_monolayers x zincblende_monolayers combinations.
 
-    The bare substrate (0, 0) appears once, whatever the faces.
+    The bare substrate (0, 0) appears once, whatever the faces, and always: every interface energy
+    is taken against it.
     """
     fixed = cfg.get("fixed", "none")
     stacks: dict[tuple[int, int, str], StackSettings] = {}
-    combos = product(cfg["rocksalt_monolayers"], cfg["zincblende_monolayers"], cfg["faces"])
+    pairs = cfg.get("stacks") or list(product(cfg["rocksalt_monolayers"], cfg["zincblende_monolayers"]))
+    combos = [(n_rs, n_zb, faces) for n_rs, n_zb in [(0, 0), *pairs] for faces in cfg["faces"]]
     for n_rs, n_zb, faces in combos:
         faces = faces if n_rs + n_zb else "both"
         stacks[(n_rs, n_zb, faces)] = StackSettings(
@@ -190,4 +193,29 @@ def build_stack(substrate_bulk: Atoms, shell_cation: str, settings: StackSetting
             "bulk_a": a,
         }
     )
+    return atoms
+
+
+def strained_bulk(shell_bulk: Atoms, substrate_bulk: Atoms, name: str) -> Atoms:
+    """The shell's conventional cubic cell held at the substrate's in-plane lattice constant.
+
+    The normal starts at the length that keeps the volume (the relaxation, task relax-c, finds its
+    minimum): E(strained) - E(bulk) per formula unit is the shell's biaxial strain energy in a stack.
+    """
+    a_shell, b_shell, c_shell, *angles = shell_bulk.cell.cellpar()
+    if not (np.allclose([a_shell, b_shell], c_shell, atol=1e-3) and np.allclose(angles, 90.0, atol=1e-3)):
+        raise ValueError(f"{name}: the shell's conventional cell must be cubic, got {shell_bulk.cell.cellpar()}")
+    a_substrate = float(substrate_bulk.cell.cellpar()[0])
+    c_start = a_shell**3 / a_substrate**2
+    atoms = shell_bulk.copy()
+    atoms.set_cell(np.diag([a_substrate, a_substrate, c_start]), scale_atoms=True)
+    atoms.info = {
+        "name": name,
+        "family": "strained",
+        "bulk": shell_bulk.info.get("name", reduced_formula(shell_bulk)),
+        "phase": shell_bulk.info.get("prototype", ""),
+        "prototype": shell_bulk.info.get("prototype", ""),
+        "in_plane_a": a_substrate,
+        "strain": (a_substrate - a_shell) / a_shell,
+    }
     return atoms

@@ -10,7 +10,7 @@ from ase.data import chemical_symbols
 
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
-from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config
+from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config, strained_bulk
 from nanophase.slabs import SlabSettings, build_slab
 from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
 
@@ -27,21 +27,54 @@ class SlabModel:
     vacancy_settings: VacancySettings
     name: str
     vacancies: tuple[VacancySpec, ...]
+    n_atoms: int
 
     def build(self, bulk: Atoms) -> dict[str, Atoms]:
         """The pristine slab and every vacancy structure, by name, cut from `bulk`."""
         slab = build_slab(bulk, self.settings)
         if slab.info["name"] != self.name:
             raise ValueError(f"{self.key}: built {slab.info['name']}, planned {self.name}")
-        structures = {self.name: slab}
-        for spec in self.vacancies:
-            structures[spec.name] = make_vacancy_structure(slab, spec)
-        return structures
+        return {self.name: slab, **self.build_vacancies(slab)}
+
+    def build_vacancies(self, slab: Atoms) -> dict[str, Atoms]:
+        """Every vacancy structure, by name, made from `slab`: the cut slab or the relaxed one.
+
+        Removing atoms from the relaxed slab (atom order is kept by every backend) means the surfaces
+        are reconstructed before the vacancies are made, as in the study, and the defect relaxation
+        starts close to its minimum.
+        """
+        if slab.info.get("name") != self.name or len(slab) != self.n_atoms:
+            raise ValueError(f"{self.key}: vacancies need {self.name} ({self.n_atoms} atoms), got "
+                             f"{slab.info.get('name')} ({len(slab)} atoms)")  # fmt: skip
+        return {spec.name: make_vacancy_structure(slab, spec) for spec in self.vacancies}
+
+
+@dataclass(frozen=True)
+class ChemicalReferences:
+    """The structures a slab model's energies are referenced to (structure names of the study).
+
+    Attributes:
+        compound: bulk of the slab's compound (e.g. CdSe-wz); formula its reduced formula (CdSe).
+        solids: element -> bulk of the elemental solid (Cd-hcp, Se-trigonal): the chemical-potential limits.
+        atoms: element -> isolated-atom structure (Se-atom) of each species that vacancies remove.
+    """
+
+    compound: str
+    formula: str
+    solids: dict[str, str]
+    atoms: dict[str, str]
+
+    def names(self) -> list[str]:
+        return [self.compound, *self.solids.values(), *self.atoms.values()]
 
 
 @dataclass(frozen=True)
 class InterfaceModel:
-    """The substrate/shell stacks of the study and the bulk references they refer to."""
+    """The substrate/shell stacks of the study and the bulk references they refer to.
+
+    `strained` maps each shell bulk (rock salt, zinc blende) to the name of that bulk held at the
+    substrate's in-plane lattice with its normal relaxed: the reference of the shell's strain energy.
+    """
 
     substrate: str
     rocksalt_shell: str
@@ -49,6 +82,13 @@ class InterfaceModel:
     shell_cation: str
     stacks: tuple[StackSettings, ...]
     names: tuple[str, ...]
+    strained: dict[str, str] = field(default_factory=dict)
+
+    def build_strained(self, shell_bulk: dict[str, Atoms], substrate_bulk: Atoms) -> dict[str, Atoms]:
+        """Each shell bulk at the substrate's in-plane lattice, by strained-structure name."""
+        return {
+            name: strained_bulk(shell_bulk[shell], substrate_bulk, name) for shell, name in self.strained.items()
+        }
 
     def build(self, substrate_bulk: Atoms) -> dict[str, Atoms]:
         """Every stack, by name, on the lattice of `substrate_bulk`."""
@@ -68,6 +108,7 @@ TASKS = {
     "slab": "relax",
     "vacancy": "relax",
     "interface": "relax",
+    "strained": "relax-c",  # in-plane lattice held at the substrate's, the normal relaxes
 }
 
 
@@ -83,6 +124,7 @@ class Study:
     atom_box_a: float = 12.0
     families: dict[str, str] = field(default_factory=dict)  # structure name -> family
     n_atoms: dict[str, int] = field(default_factory=dict)  # structure name -> atoms
+    references: dict[str, ChemicalReferences] = field(default_factory=dict)  # slab model key -> refs
 
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".") -> Study:
@@ -137,6 +179,12 @@ class Study:
                 families[spec.name], n_atoms[spec.name] = "vacancy", n_slab - len(spec.removed)
         for name, count in stack_atoms.items():
             families[name], n_atoms[name] = "interface", count
+        if interfaces is not None:
+            for shell, name in interfaces.strained.items():
+                families[name], n_atoms[name] = "strained", len(bulk[shell])
+        references = {
+            key: _references(f"slabs.{key}", cfg, bulk, species) for key, cfg in config.get("slabs", {}).items()
+        }
         study = cls(
             config.get("study", "study"),
             bulk_files,
@@ -146,6 +194,7 @@ class Study:
             float(atoms_cfg.get("box_a", 12.0)),
             families,
             n_atoms,
+            references,
         )
         names = study.structure_names()
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -158,8 +207,31 @@ class Study:
         for model in self.slabs:
             names += [model.name] + [spec.name for spec in model.vacancies]
         if self.interfaces:
-            names += list(self.interfaces.names)
+            names += list(self.interfaces.names) + list(self.interfaces.strained.values())
         return names
+
+
+def _references(where: str, cfg: dict, bulk: dict[str, Atoms], atom_species: tuple[str, ...]) -> ChemicalReferences:
+    """The elemental solids and free atoms a slab model's formation energies need; all must be configured."""
+    compound = bulk[cfg["bulk"]]
+    elements = sorted(set(compound.get_chemical_symbols()))
+    solids = {}
+    for element in elements:
+        keys = [key for key, atoms in bulk.items() if set(atoms.get_chemical_symbols()) == {element}]
+        if len(keys) != 1:
+            found = f"found {keys}" if keys else "none is configured"
+            raise ConfigError(
+                f"invalid config: bulk: {where} needs exactly one elemental {element} solid as the "
+                f"{element}-rich chemical-potential limit; {found}"
+            )
+        solids[element] = keys[0]
+    species = cfg["vacancies"]["species"]
+    if species not in atom_species:
+        raise ConfigError(
+            f"invalid config: isolated_atoms.species: {where}.vacancies.species {species} needs its free atom "
+            f"as the reference of the study (allowed: add {species!r} to {list(atom_species)})"
+        )
+    return ChemicalReferences(cfg["bulk"], reduced_formula(compound), solids, {species: f"{species}-atom"})
 
 
 def _bulk_key(where: str, key: str, bulk: dict[str, Atoms]) -> Atoms:
@@ -193,7 +265,9 @@ def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> tuple[SlabModel, 
         vacancies = plan_vacancies(slab, vacancy_settings)
     except ValueError as exc:
         raise ConfigError(f"invalid config: {where}.vacancies.{exc}") from exc
-    model = SlabModel(key, cfg["bulk"], settings, vacancy_settings, slab.info["name"], tuple(vacancies))
+    model = SlabModel(
+        key, cfg["bulk"], settings, vacancy_settings, slab.info["name"], tuple(vacancies), len(slab)
+    )
     return model, len(slab)
 
 
@@ -228,8 +302,10 @@ def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> tuple[InterfaceModel,
     except ValueError as exc:
         raise ConfigError(f"invalid config: interfaces.{exc}") from exc
     names = tuple(s.name(substrate, shell) for s in stacks)
+    strained = {cfg[role]: f"{cfg[role]}-on-{cfg['substrate']}" for role in ("rocksalt_shell", "zincblende_shell")}
     model = InterfaceModel(
-        cfg["substrate"], cfg["rocksalt_shell"], cfg["zincblende_shell"], cations.pop(), tuple(stacks), names
+        cfg["substrate"], cfg["rocksalt_shell"], cfg["zincblende_shell"], cations.pop(), tuple(stacks), names,
+        strained,
     )
     # building the stacks costs milliseconds and gives their sizes for resource requests
     return model, {name: len(atoms) for name, atoms in model.build(bulk[cfg["substrate"]]).items()}

@@ -57,3 +57,11 @@ def write_table(
     paths[1].write_text(to_markdown(frame, caption, float_format))
     paths[2].write_text(to_latex(frame, caption, f"tab:{stem.name}", float_format))
     return paths
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A table written by write_table; a study without that part (e.g. no interfaces) reads as empty."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()

@@ -15,7 +15,8 @@ rule isolated_atom:
         "../scripts/write_atom.py"
 
 
-# The study's structures again, now cut from the bulk this backend relaxed (no mixed lattices).
+# The study's structures again, now cut from the bulk this backend relaxed (no mixed lattices);
+# vacancies are made from the relaxed slab, so that surfaces relax once, before any atom is removed.
 for model in STUDY.slabs:
 
     rule:
@@ -24,7 +25,7 @@ for model in STUDY.slabs:
         input:
             **relaxed_bulk(model.bulk),
         output:
-            list(calc_inputs(model).values()),
+            calc_structure_path("slab", model.name),
         log:
             f"logs/{BACKEND}/structures/{model.name}.log",
         localrule: True
@@ -32,9 +33,29 @@ for model in STUDY.slabs:
             CONDA_ENV
         params:
             model=model,
-            paths=calc_inputs(model),
+            paths={model.name: calc_structure_path("slab", model.name)},
         script:
             "../scripts/build_slab_series.py"
+
+    if model.vacancies:
+
+        rule:
+            name:
+                f"vacancy_inputs_{model.key}"
+            input:
+                **relaxed_slab(model),
+            output:
+                list(vacancy_calc_inputs(model).values()),
+            log:
+                f"logs/{BACKEND}/structures/{model.name}_vacancies.log",
+            localrule: True
+            conda:
+                CONDA_ENV
+            params:
+                model=model,
+                paths=vacancy_calc_inputs(model),
+            script:
+                "../scripts/build_vacancies.py"
 
 
 if STUDY.interfaces is not None:
@@ -54,6 +75,23 @@ if STUDY.interfaces is not None:
             paths=interface_calc_inputs(),
         script:
             "../scripts/build_interfaces.py"
+
+    # the shells' strain reference: each shell bulk at the substrate's in-plane lattice
+    rule calc_inputs_strained:
+        input:
+            **strained_sources(),
+        output:
+            list(strained_calc_inputs().values()),
+        log:
+            f"logs/{BACKEND}/structures/strained.log",
+        localrule: True
+        conda:
+            CONDA_ENV
+        params:
+            model=STUDY.interfaces,
+            paths=strained_calc_inputs(),
+        script:
+            "../scripts/build_strained.py"
 
 
 # GPAW runs under an MPI launcher: the profile's `mpi` resource on a cluster, else local mpiexec.

@@ -6,6 +6,8 @@ import re
 import sys
 
 from nanophase.calculators import CalcSettings, backend_choice
+from nanophase.figures import FIGURE_STEMS
+from nanophase.paper import TABLE_STEMS
 from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")
@@ -38,6 +40,22 @@ def interface_outputs():
     return {name: structure_path("interface", name) for name in STUDY.interfaces.names}
 
 
+def strained_outputs():
+    if STUDY.interfaces is None:
+        return {}
+    return {
+        name: structure_path("strained", name)
+        for name in STUDY.interfaces.strained.values()
+    }
+
+
+def strained_bulk_inputs():
+    model = STUDY.interfaces
+    inputs = {"substrate": structure_path("bulk", model.substrate)}
+    inputs.update({shell: structure_path("bulk", shell) for shell in model.strained})
+    return inputs
+
+
 def all_structure_paths():
     paths = [structure_path("bulk", key) for key in STUDY.bulk_files]
     paths += [
@@ -45,7 +63,7 @@ def all_structure_paths():
     ]
     for model in STUDY.slabs:
         paths += list(slab_outputs(model).values())
-    return paths + list(interface_outputs().values())
+    return paths + list(interface_outputs().values()) + list(strained_outputs().values())
 
 
 # --- calculations ------------------------------------------------------------------------------
@@ -107,10 +125,15 @@ def relaxed_bulk(bulk):
     return {"bulk": final_path(bulk), "record": record_path(bulk)}
 
 
-def calc_inputs(model):
-    """Name -> path of one slab model's structures, cut from the relaxed bulk."""
-    names = [model.name] + [spec.name for spec in model.vacancies]
-    return {name: calc_structure_path(STUDY.families[name], name) for name in names}
+def relaxed_slab(model):
+    return {"slab": final_path(model.name), "record": record_path(model.name)}
+
+
+def vacancy_calc_inputs(model):
+    """Name -> path of one slab model's vacancy structures, made from the relaxed slab."""
+    return {
+        spec.name: calc_structure_path("vacancy", spec.name) for spec in model.vacancies
+    }
 
 
 def interface_calc_inputs():
@@ -121,8 +144,52 @@ def interface_calc_inputs():
     }
 
 
+def strained_calc_inputs():
+    if STUDY.interfaces is None:
+        return {}
+    return {
+        name: calc_structure_path("strained", name)
+        for name in STUDY.interfaces.strained.values()
+    }
+
+
+def strained_sources():
+    """The relaxed substrate and shell bulks (with records) the strained shells are built from."""
+    model = STUDY.interfaces
+    sources = {
+        "substrate": final_path(model.substrate),
+        "substrate_record": record_path(model.substrate),
+    }
+    for shell in model.strained:
+        sources[shell] = final_path(shell)
+        sources[f"{shell}_record"] = record_path(shell)
+    return sources
+
+
 def all_records():
     return [record_path(name) for name in STUDY.structure_names()]
+
+
+def all_finals():
+    return [final_path(name) for name in STUDY.structure_names()]
+
+
+# --- tables and figures --------------------------------------------------------------------------
+
+TABLES = "results/tables"
+FIGURES = "results/figures"
+# what every caption says about the study's set-up
+STUDY_NOTE = (
+    f"Study {config['study']}, preset {config['calculator']['preset']}"
+    + (
+        " (laptop settings: coarse, for trends, not converged to publication accuracy)."
+        if config["calculator"]["preset"] == "quick"
+        else "."
+    )
+)
+# name -> path mappings handed to the tables script (the rule's inputs are the same files)
+record_paths = {name: record_path(name) for name in STUDY.structure_names()}
+final_paths = {name: final_path(name) for name in STUDY.structure_names()}
 
 
 # the interpreter of this run, so that jobs use the same environment (GPAW runs as `python -m gpaw python`)

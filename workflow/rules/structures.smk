@@ -56,6 +56,22 @@ if STUDY.interfaces is not None:
         script:
             "../scripts/build_interfaces.py"
 
+    rule strained_shells:
+        input:
+            **strained_bulk_inputs(),
+        output:
+            list(strained_outputs().values()),
+        log:
+            "logs/structures/strained.log",
+        localrule: True
+        conda:
+            CONDA_ENV
+        params:
+            model=STUDY.interfaces,
+            paths=strained_outputs(),
+        script:
+            "../scripts/build_strained.py"
+
 
 rule structure_index:
     input:

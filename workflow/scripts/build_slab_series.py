@@ -1,4 +1,7 @@
-"""Rules slab_series_<model> / calc_inputs_<model>: bulk -> the slab and its vacancy structures."""
+"""Rules slab_series_<model> / calc_inputs_<model>: bulk -> the slab (and its vacancy structures).
+
+`params.paths` names what to write: the structures target writes every structure cut from the given
+lattice; a calculation writes only the slab (its vacancies are made from the relaxed slab)."""
 
 from nanophase.calculators import lattice_source
 from nanophase.logs import log_to
@@ -16,8 +19,8 @@ with log_to(snakemake.log[0]) as log:
         snakemake.config["calculator"]["allow_unconverged"],
     )
     structures = model.build(bulk)
-    for name, atoms in structures.items():
-        write_structure(atoms, snakemake.params.paths[name])
+    for name, path in snakemake.params.paths.items():
+        write_structure(structures[name], path)
     log.info(
         "%s: %d atoms, %d vacancy structures", model.name, len(structures[model.name]), len(model.vacancies)
     )

@@ -51,7 +51,7 @@ def resolve_backend(requested: str, environ: dict | None = None) -> str:
 def run_calculation(
     atoms: Atoms, settings: CalcSettings, backend: str, task: str, workdir: str | Path, name: str
 ) -> tuple[CalcRecord, Atoms]:
-    """Relax ("relax", "relax-cell") or evaluate ("single-point") `atoms` with one backend."""
+    """Relax ("relax", "relax-cell", "relax-c") or evaluate ("single-point") `atoms` with one backend."""
     workdir = Path(workdir)
     if backend == "gpaw":
         from nanophase.calculators.gpaw_calc import run_gpaw

@@ -11,7 +11,7 @@ from ase import Atoms
 from ase.parallel import parprint, world
 
 from nanophase.atomic import atomic_path
-from nanophase.calculators.optimize import max_free_force, relax
+from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
 from nanophase.calculators.settings import (
     HUND_MOMENTS_MU_B,
@@ -113,7 +113,8 @@ def run_gpaw(
     """Relax or evaluate `atoms` with GPAW in `workdir`; return the record and the final structure.
 
     Args:
-        task: "single-point", "relax" (positions) or "relax-cell" (positions and cell).
+        task: "single-point", "relax" (positions), "relax-cell" (positions and cell) or "relax-c"
+            (positions and the cell's normal; the in-plane lattice is held).
         ladder: SCF recovery rungs, tried in order after a failure; the rung reached is kept in
             workdir/attempts.json so that a rerun continues from it.
 
@@ -146,7 +147,7 @@ def run_gpaw(
                     settings.fmax_ev_per_a,
                     settings.max_steps,
                     settings.optimizer,
-                    relax_cell=task == "relax-cell",
+                    cell_mask=CELL_MASKS[task],
                 )
         except KohnShamConvergenceError as error:
             attempts.append({**attempt, "outcome": "scf failed", "error": str(error)})

@@ -16,6 +16,12 @@ from ase.parallel import world
 from nanophase.atomic import atomic_path
 
 OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE}
+# Which cell degrees of freedom each task relaxes (Voigt order xx yy zz yz xz xy); None: positions only.
+CELL_MASKS = {
+    "relax": None,
+    "relax-cell": [True] * 6,
+    "relax-c": [False, False, True, False, False, False],  # in-plane lattice held (strained shells)
+}
 TRAJECTORY = "relax.traj"
 OPTIMIZER_STATE = "optimizer.json"
 
@@ -66,15 +72,15 @@ def relax(
     fmax_ev_per_a: float,
     max_steps: int,
     optimizer: str = "BFGS",
-    relax_cell: bool = False,
+    cell_mask: list[bool] | None = None,
 ) -> RelaxOutcome:
     """Relax `atoms` (calculator attached) in place, continuing an earlier run in `workdir` if any.
 
     The trajectory holds the start frame and one frame per step, so a run killed after k steps has
     k + 1 frames and restarts from the geometry of step k. BFGS keeps its Hessian in
     optimizer.json, so the resumed path is the one the uninterrupted run would have taken.
-    FixAtoms constraints are honoured by the optimiser; `relax_cell` also relaxes the cell
-    (FrechetCellFilter, stress included in the force criterion).
+    FixAtoms constraints are honoured by the optimiser; `cell_mask` (see CELL_MASKS) also relaxes
+    those cell components (FrechetCellFilter, stress included in the force criterion).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     trajectory_path = workdir / TRAJECTORY
@@ -91,7 +97,7 @@ def relax(
         state_path.unlink()  # killed while the optimiser wrote its state: start its memory afresh
     world.barrier()
 
-    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    target = atoms if cell_mask is None else FrechetCellFilter(atoms, mask=cell_mask)
     opt = OPTIMIZERS[optimizer](
         target, restart=str(state_path) if optimizer == "BFGS" else None, logfile=str(workdir / "relax.log")
     )

@@ -35,6 +35,8 @@ TASK_TAGS = {
     "single-point": {"IBRION": -1, "NSW": 0},
     "relax": {"IBRION": 2, "ISIF": 2},
     "relax-cell": {"IBRION": 2, "ISIF": 3},
+    # VASP >= 6.4: only the third lattice vector may change (in-plane lattice held at the substrate's)
+    "relax-c": {"IBRION": 2, "ISIF": 3, "LATTICE_CONSTRAINTS": [False, False, True]},
 }
 
 

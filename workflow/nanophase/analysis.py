@@ -1,0 +1,450 @@
+"""From calculation records to the study's numbers: vacancy formation energies over the chemical-
+potential range, phase stability under Se loss, interface energies and knock-on thresholds.
+
+Each function takes the study plan and the calculations (records and final structures, by structure
+name) and returns a pandas frame whose headers carry their units. Every energy difference goes through
+nanophase.energetics, which refuses terms computed with different settings, and every row names the
+records it used, so that each number can be traced back to its calculations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from nanophase.bulk import formula_elements
+from nanophase.calculators.records import CalcRecord
+from nanophase.energetics import (
+    SeReferences,
+    composition,
+    energy_per_atom_change,
+    energy_per_formula_unit,
+    ev_per_a2_to_j_per_m2,
+    interface_excess_energy,
+    require_same_settings,
+    se_references,
+    vacancy_formation_energy,
+)
+from nanophase.knockon import knock_on
+from nanophase.layers import in_plane_area_a2
+from nanophase.study import SlabModel, Study
+
+# The limits of the anion's chemical potential, as the tables name them (anion Se, cation Cd here).
+LIMITS = ("anion-rich", "cation-rich")
+DEFAULT_VOLTAGES_KV = (60.0, 80.0, 200.0, 300.0)
+KNOCKON_ELEMENTS = ("Se", "Cd", "S", "Pb")
+
+
+@dataclass(frozen=True)
+class Calculated:
+    """Records and final structures of a study's calculations, by structure name."""
+
+    records: dict[str, CalcRecord]
+    structures: dict[str, Atoms]
+
+    def record(self, name: str) -> CalcRecord:
+        if name not in self.records:
+            raise KeyError(f"no calculation record for {name}")
+        return self.records[name]
+
+    def area_a2(self, name: str) -> float:
+        return in_plane_area_a2(self.structures[name])
+
+
+def limit_label(limit: str, refs: SeReferences, formula: str) -> str:
+    """ "Se-rich" / "Cd-rich" for the anion-rich / cation-rich limit of `formula`."""
+    cation, anion = formula_elements(formula)
+    return f"{anion if limit == 'anion-rich' else cation}-rich"
+
+
+def slab_references(study: Study, model: SlabModel, calculated: Calculated) -> SeReferences:
+    """Chemical potentials for one slab model, from records that share one fingerprint."""
+    refs = study.references[model.key]
+    cation, anion = formula_elements(refs.formula)
+    return se_references(
+        calculated.record(refs.compound),
+        calculated.record(refs.solids[cation]),
+        calculated.record(refs.solids[anion]),
+        calculated.record(refs.atoms[anion]),
+        refs.formula,
+    )
+
+
+def chemical_potentials(refs: SeReferences, formula: str, mu_anion: float) -> dict[str, float]:
+    """mu of both elements, the cation in equilibrium with the compound: mu_cation = E_compound - mu_anion."""
+    cation, anion = formula_elements(formula)
+    return {anion: mu_anion, cation: refs.compound - mu_anion}
+
+
+def _atom_potentials(study: Study, model: SlabModel, calculated: Calculated) -> dict[str, float]:
+    """The study's reference: each removed species at the energy of its isolated atom."""
+    atoms = study.references[model.key].atoms
+    return {el: energy_per_formula_unit(calculated.record(name), el) for el, name in atoms.items()}
+
+
+def _ratio(record: CalcRecord, formula: str) -> float:
+    """Anions per cation of a structure (1 for the compound)."""
+    cation, anion = formula_elements(formula)
+    counts = composition(record)
+    return counts[anion] / counts[cation]
+
+
+def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
+    """E_f per removed atom of every vacancy structure against the isolated atom and both limits.
+
+    Also the Cd:Se ratio left and the study's measure (energy per atom relative to the pristine slab).
+    """
+    rows = []
+    for model in study.slabs:
+        refs = slab_references(study, model, calculated)
+        formula = study.references[model.key].formula
+        cation, anion = formula_elements(formula)
+        host = calculated.record(model.name)
+        mu_atom = _atom_potentials(study, model, calculated)
+        for spec in model.vacancies:
+            defect = calculated.record(spec.name)
+            n = len(spec.removed)
+            row = {
+                "structure": spec.name,
+                "phase": model.settings.phase,
+                "series": spec.series,
+                "faces": spec.faces,
+                "depth": spec.depth,
+                "removed": n,
+                "concentration": spec.concentration,
+                f"{anion}/{cation}": _ratio(defect, formula),
+                "E_f atom (eV/vacancy)": vacancy_formation_energy(defect, host, mu_atom) / n,
+            }
+            for limit in LIMITS:
+                mu = chemical_potentials(refs, formula, refs.mu(limit))
+                label = limit_label(limit, refs, formula)
+                row[f"E_f {label} (eV/vacancy)"] = vacancy_formation_energy(defect, host, mu) / n
+            row["dE (meV/atom)"] = 1000.0 * energy_per_atom_change(defect, host)
+            row["records"] = f"{spec.name}; {model.name}; {'; '.join(study.references[model.key].names())}"
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def chemical_potential_limits(study: Study, calculated: Calculated) -> pd.DataFrame:
+    """The references of each slab model: mu_Se at the atom and both limits, dH_f and cohesive energy."""
+    rows = []
+    for model in study.slabs:
+        refs = slab_references(study, model, calculated)
+        formula = study.references[model.key].formula
+        cation, anion = formula_elements(formula)
+        rows.append({
+            "compound": study.references[model.key].compound,
+            f"mu_{anion} atom (eV)": refs.atom,
+            f"mu_{anion} {anion}-rich (eV)": refs.anion_rich,
+            f"mu_{anion} {cation}-rich (eV)": refs.cation_rich,
+            "dH_f (eV/f.u.)": refs.formation_enthalpy,
+            f"E_coh {anion} (eV/atom)": refs.cohesive_energy,
+            "fingerprint": refs.fingerprint,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def formation_energy_scan(study: Study, calculated: Calculated, points: int = 11) -> pd.DataFrame:
+    """E_f per vacancy and the slab's grand-potential change per area across the allowed mu range.
+
+    dOmega / A = (Omega_defect - Omega_pristine) / A = n E_f / A: negative where losing the atoms lowers
+    the sheet's free energy at that chemical potential.
+    """
+    rows = []
+    for model in study.slabs:
+        refs = slab_references(study, model, calculated)
+        formula = study.references[model.key].formula
+        _, anion = formula_elements(formula)
+        host = calculated.record(model.name)
+        area = calculated.area_a2(model.name)
+        for spec in model.vacancies:
+            defect = calculated.record(spec.name)
+            n = len(spec.removed)
+            for mu_anion in refs.scan(points):
+                total = vacancy_formation_energy(defect, host, chemical_potentials(refs, formula, mu_anion))
+                rows.append({
+                    "structure": spec.name,
+                    "phase": model.settings.phase,
+                    "series": spec.series,
+                    "concentration": spec.concentration,
+                    f"dmu_{anion} (eV)": refs.delta_mu(mu_anion),
+                    "E_f (eV/vacancy)": total / n,
+                    "dOmega (meV/A^2)": 1000.0 * total / area,
+                })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _in_concentration_series(series: str) -> bool:
+    return any(part.startswith(("surface", "layer")) for part in series.split(";"))
+
+
+def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
+    """Both measures of stability under Se loss, per phase and concentration (pristine at 0).
+
+    The study's: energy per atom relative to the pristine slab. The thermodynamic one: E_f per
+    vacancy and the grand-potential change per area, at both chemical-potential limits.
+    """
+    rows = []
+    for model in study.slabs:
+        refs = slab_references(study, model, calculated)
+        formula = study.references[model.key].formula
+        host = calculated.record(model.name)
+        area = calculated.area_a2(model.name)
+        labels = {limit: limit_label(limit, refs, formula) for limit in LIMITS}
+        pristine = {"structure": model.name, "phase": model.settings.phase, "concentration": 0.0,
+                    "dE (meV/atom)": 0.0}  # fmt: skip
+        for limit in LIMITS:
+            pristine[f"E_f {labels[limit]} (eV/vacancy)"] = np.nan
+            pristine[f"dOmega {labels[limit]} (meV/A^2)"] = 0.0
+        rows.append(pristine)
+        for spec in model.vacancies:
+            if not _in_concentration_series(spec.series):
+                continue
+            defect = calculated.record(spec.name)
+            row = {"structure": spec.name, "phase": model.settings.phase, "concentration": spec.concentration,
+                   "dE (meV/atom)": 1000.0 * energy_per_atom_change(defect, host)}  # fmt: skip
+            for limit in LIMITS:
+                total = vacancy_formation_energy(defect, host, chemical_potentials(refs, formula, refs.mu(limit)))
+                row[f"E_f {labels[limit]} (eV/vacancy)"] = total / len(spec.removed)
+                row[f"dOmega {labels[limit]} (meV/A^2)"] = 1000.0 * total / area
+            rows.append(row)
+    return pd.DataFrame(rows).sort_values(["phase", "concentration"], kind="stable").reset_index(drop=True)
+
+
+def _favoured(stability: pd.DataFrame, column: str) -> tuple[str, float, str]:
+    """Which phase has the lower `column` over the concentrations both phases cover, and from where.
+
+    The other phase's curve is interpolated linearly at each concentration. Returns the phase
+    favoured at the highest common concentration, the lowest concentration from which it stays
+    favoured, and a sentence.
+    """
+    data = stability.dropna(subset=[column])
+    data = data[data["concentration"] > 0]
+    phases = sorted(data["phase"].unique())
+    if len(phases) != 2:
+        return "not computed", np.nan, f"needs two phases, got {phases}"
+    curves = {p: data[data["phase"] == p].sort_values("concentration") for p in phases}
+    low = max(c["concentration"].min() for c in curves.values())
+    high = min(c["concentration"].max() for c in curves.values())
+    grid = np.unique(np.concatenate([c["concentration"].to_numpy() for c in curves.values()]))
+    grid = grid[(grid >= low - 1e-12) & (grid <= high + 1e-12)]
+    if not len(grid):
+        return "not computed", np.nan, "the phases' concentration ranges do not overlap"
+    values = {p: np.interp(grid, c["concentration"], c[column]) for p, c in curves.items()}
+    lower = np.where(values[phases[0]] <= values[phases[1]], phases[0], phases[1])
+    winner = lower[-1]
+    start = len(lower) - 1
+    while start > 0 and lower[start - 1] == winner:
+        start -= 1
+    loser = phases[1] if winner == phases[0] else phases[0]
+    gap = values[loser][-1] - values[winner][-1]
+    sentence = (
+        f"{winner} lower than {loser} from concentration {grid[start]:.3f} to {grid[-1]:.3f} "
+        f"(by {gap:.3f} at {grid[-1]:.3f})"
+    )
+    return winner, float(grid[start]), sentence
+
+
+def stability_conclusions(stability: pd.DataFrame) -> pd.DataFrame:
+    """What each measure says: which phase Se loss favours, and from which concentration."""
+    rows = []
+    for column in stability.columns:
+        if not column.startswith(("dE", "E_f", "dOmega")):
+            continue
+        trends = []
+        for phase, curve in stability.dropna(subset=[column]).groupby("phase"):
+            curve = curve.sort_values("concentration")
+            change = curve[column].iloc[-1] - curve[column].iloc[0]
+            trends.append(f"{phase} {'rises' if change > 0 else 'falls'} by {abs(change):.3f}")
+        winner, start, sentence = _favoured(stability, column)
+        rows.append({
+            "measure": column,
+            "favoured phase": winner,
+            "from concentration": start,
+            "finding": f"{sentence}; with concentration: {', '.join(trends)}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def interface_energies(study: Study, calculated: Calculated) -> pd.DataFrame:
+    """Excess energy of each shell against the bare substrate slab and bulk zinc blende shell, and its terms.
+
+    E_int = [E_stack - E_bare - N_shell e_zb] / (faces A)                      (the published kind)
+          = polymorph + strain + (surface + interface)
+    polymorph = N_rs (e_rs - e_zb) / (faces A): rock-salt layers are a higher-energy polymorph in bulk;
+    strain = [N_rs (e_rs@sub - e_rs) + N_zb (e_zb@sub - e_zb)] / (faces A), e@sub the shell bulk held at
+    the substrate's in-plane lattice with its normal relaxed; the rest is the shell's surface minus the
+    substrate surface it covers, plus the interface itself (a free-standing shell slab would split them).
+    """
+    model = study.interfaces
+    if model is None:
+        return pd.DataFrame()
+    bare_name = model.names[[s.decorated_faces for s in model.stacks].index(0)]
+    bare = calculated.record(bare_name)
+    shell_formula = study_formula(calculated.record(model.zincblende_shell))
+    e_bulk = {role: energy_per_formula_unit(calculated.record(key), shell_formula)
+              for role, key in (("rs", model.rocksalt_shell), ("zb", model.zincblende_shell))}  # fmt: skip
+    strained = {role: calculated.record(model.strained[key])
+                for role, key in (("rs", model.rocksalt_shell), ("zb", model.zincblende_shell))}  # fmt: skip
+    require_same_settings(bare, calculated.record(model.rocksalt_shell), calculated.record(model.zincblende_shell),
+                          *strained.values())  # fmt: skip
+    e_strained = {role: energy_per_formula_unit(record, shell_formula) for role, record in strained.items()}
+    cation, _ = formula_elements(shell_formula)
+    rows = []
+    for settings, name in zip(model.stacks, model.names, strict=True):
+        faces = settings.decorated_faces
+        if faces == 0:
+            continue
+        stack = calculated.record(name)
+        area = calculated.area_a2(name)
+        total = interface_excess_energy(
+            stack, bare, calculated.record(model.zincblende_shell), shell_formula, area, faces
+        )
+        n_shell = composition(stack)[cation] - composition(bare)[cation]
+        monolayers = settings.n_rocksalt + settings.n_zincblende
+        n_rs = n_shell * settings.n_rocksalt / monolayers
+        n_zb = n_shell * settings.n_zincblende / monolayers
+        polymorph = n_rs * (e_bulk["rs"] - e_bulk["zb"]) / (faces * area)
+        strain = (n_rs * (e_strained["rs"] - e_bulk["rs"]) + n_zb * (e_strained["zb"] - e_bulk["zb"])) / (
+            faces * area
+        )
+        rows.append({
+            "stack": name,
+            "n_rs": settings.n_rocksalt,
+            "n_zb": settings.n_zincblende,
+            "faces": faces,
+            "shell f.u.": int(round(n_shell)),
+            "area (A^2)": area,
+            "E_int (meV/A^2)": 1000.0 * total,
+            "E_int (J/m^2)": ev_per_a2_to_j_per_m2(total),
+            "E_int per ML (meV/A^2)": 1000.0 * total / monolayers,
+            "polymorph (meV/A^2)": 1000.0 * polymorph,
+            "strain (meV/A^2)": 1000.0 * strain,
+            "surface + interface (meV/A^2)": 1000.0 * (total - polymorph - strain),
+            "records": f"{name}; {bare_name}; {model.zincblende_shell}; {model.rocksalt_shell}; "
+                       f"{'; '.join(model.strained.values())}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def study_formula(record: CalcRecord) -> str:
+    """Reduced formula of a binary compound record, cation first (CdS)."""
+    cation, anion = formula_elements(record.formula)
+    return f"{cation}{anion}"
+
+
+def substrate_surface_energy(study: Study, calculated: Calculated) -> float:
+    """gamma of the bare substrate slab, (E_slab - N e_bulk) / (2 A), eV/A^2 (a stoichiometric slab)."""
+    model = study.interfaces
+    bare_name = model.names[[s.decorated_faces for s in model.stacks].index(0)]
+    bare, bulk = calculated.record(bare_name), calculated.record(model.substrate)
+    require_same_settings(bare, bulk)
+    formula = study_formula(bulk)
+    cation, _ = formula_elements(formula)
+    e_bulk = energy_per_formula_unit(bulk, formula)
+    return (bare.energy_ev - composition(bare)[cation] * e_bulk) / (2 * calculated.area_a2(bare_name))
+
+
+def interface_ordering(interfaces: pd.DataFrame) -> pd.DataFrame:
+    """At each shell thickness: the pure rock-salt and pure zinc blende shell, and which is lower."""
+    rows = []
+    if interfaces.empty:
+        return pd.DataFrame(rows)
+    for monolayers in sorted((interfaces["n_rs"] + interfaces["n_zb"]).unique()):
+        rs = interfaces[(interfaces["n_rs"] == monolayers) & (interfaces["n_zb"] == 0)]
+        zb = interfaces[(interfaces["n_zb"] == monolayers) & (interfaces["n_rs"] == 0)]
+        same = interfaces[interfaces["n_rs"] + interfaces["n_zb"] == monolayers]
+        best = same.loc[same["E_int (meV/A^2)"].idxmin()]
+        row = {"monolayers": int(monolayers),
+               "rock salt (meV/A^2)": float(rs["E_int (meV/A^2)"].iloc[0]) if len(rs) else np.nan,
+               "zinc blende (meV/A^2)": float(zb["E_int (meV/A^2)"].iloc[0]) if len(zb) else np.nan}  # fmt: skip
+        if len(rs) and len(zb):
+            row["lower"] = "rock salt" if row["rock salt (meV/A^2)"] < row["zinc blende (meV/A^2)"] else "zinc blende"
+        else:
+            row["lower"] = "not computed"  # one of the two pure shells was not computed
+        row["lowest stack"] = f"{int(best['n_rs'])} rs + {int(best['n_zb'])} zb"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def knockon_limits(voltages_kv: tuple[float, ...], elements: tuple[str, ...] = KNOCKON_ELEMENTS) -> pd.DataFrame:
+    """Largest energy an electron hands to each nucleus: exact relativistic and Egerton's formula."""
+    rows = []
+    for element in elements:
+        for voltage in voltages_kv:
+            numbers = knock_on(element, voltage)
+            rows.append({
+                "element": element,
+                "voltage (kV)": voltage,
+                "E_max (eV)": numbers.max_transfer_ev,
+                "E_max Egerton (eV)": numbers.max_transfer_egerton_ev,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def knockon_sites(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]) -> pd.DataFrame:
+    """Every single-atom vacancy site: its displacement-energy proxy (E_f against the isolated atom),
+    the threshold voltage, and E_max and both cross-sections at each voltage."""
+    vacancies = vacancy_formation(study, calculated)
+    rows = []
+    for model in study.slabs:
+        for spec in model.vacancies:
+            if len(spec.removed) != 1:
+                continue
+            proxy = float(vacancies.loc[vacancies["structure"] == spec.name, "E_f atom (eV/vacancy)"].iloc[0])
+            for voltage in voltages_kv:
+                numbers = knock_on(spec.species, voltage, proxy)
+                rows.append({
+                    "structure": spec.name,
+                    "phase": model.settings.phase,
+                    "site": spec.series,
+                    "depth": spec.depth,
+                    "element": spec.species,
+                    "E_d proxy (eV)": proxy,
+                    "threshold (kV)": numbers.threshold_voltage_kv,
+                    "voltage (kV)": voltage,
+                    "E_max (eV)": numbers.max_transfer_ev,
+                    "displaced": "yes" if numbers.max_transfer_ev > proxy else "no",
+                    "sigma McKinley-Feshbach (barn)": numbers.mckinley_feshbach_barn,
+                    "sigma Rutherford (barn)": numbers.rutherford_barn,
+                })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def records_table(calculated: Calculated) -> pd.DataFrame:
+    """Every record the tables use: what was computed, how, and whether it converged."""
+    rows = []
+    for name, record in calculated.records.items():
+        rows.append({
+            "name": name,
+            "task": record.task,
+            "code": f"{record.code} {record.code_version}",
+            "fingerprint": record.fingerprint,
+            "formula": record.formula,
+            "atoms": record.n_atoms,
+            "k-points": "x".join(str(k) for k in record.kpoints),
+            "energy (eV)": record.energy_ev,
+            "fmax (eV/A)": record.max_force_ev_per_a,
+            "steps": record.ionic_steps,
+            "converged": "yes" if record.converged else "no",
+            "wall time (s)": record.wall_time_s,
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def settings_caption(records: dict[str, CalcRecord]) -> str:
+    """One sentence of the settings all records share (they must share one fingerprint)."""
+    first = next(iter(records.values()))
+    require_same_settings(*records.values())
+    settings = first.settings
+    basis = (f"plane waves {settings['encut_ev']:g} eV" if settings["mode"] == "pw"
+             else f"LCAO {settings['basis']}, grid {settings['grid_spacing_a']:g} A")  # fmt: skip
+    return (
+        f"{first.code.upper()} {first.code_version}, {settings['functional']}, {basis}, "
+        f"{settings['smearing']} smearing {settings['smearing_ev']:g} eV, SCF {settings['scf_energy_tol_ev']:g} eV, "
+        f"forces {settings['fmax_ev_per_a']:g} eV/A, k-point length {settings['kpoint_length_a']:g} A "
+        f"(fingerprint {first.fingerprint})"
+    )
