@@ -98,3 +98,30 @@ def test_all_combinations_of_the_study(bulk):
     names = [s.name("PbS", "CdS") for s in stacks]
     assert len(set(names)) == len(names)
     assert "PbS-100-5L-1x1_rsCdS2-zbCdS1-both" in names and "PbS-100-5L-1x1" in names
+
+
+def test_one_sided_fixed_atoms_break_the_slab_symmetry(bulk):
+    """A stack fixed at its bottom plane only loses the mirror symmetry (GPAW must not use it);
+    the wurtzite slab fixed at its middle layer keeps it."""
+    from nanophase.slabs import SlabSettings, build_slab
+    from nanophase.symmetry import fixed_atoms_symmetric
+
+    bare = build_stack(bulk["PbS-rs"], "Cd", StackSettings(substrate_layers=3, fixed=(0,)))
+    assert not fixed_atoms_symmetric(bare)
+    assert fixed_atoms_symmetric(build_stack(bulk["PbS-rs"], "Cd", StackSettings(substrate_layers=3, fixed="middle")))
+    wz = build_slab(bulk["CdSe-wz"], SlabSettings(phase="wurtzite", surface="11-20", monolayers=3))
+    assert len(wz.constraints) == 1 and fixed_atoms_symmetric(wz)
+
+
+@pytest.mark.parametrize("shell", ["CdS-zb", "CdS-rs"])
+def test_strained_shell_keeps_its_volume_at_the_substrate_lattice(bulk, shell):
+    from nanophase.interfaces import strained_bulk
+
+    atoms = strained_bulk(bulk[shell], bulk["PbS-rs"], f"{shell}-on-PbS-rs")
+    a_sub, a_shell = bulk["PbS-rs"].cell.cellpar()[0], bulk[shell].cell.cellpar()[0]
+    assert atoms.cell.cellpar()[:2] == pytest.approx([a_sub, a_sub])
+    assert atoms.get_volume() == pytest.approx(bulk[shell].get_volume())  # the start of relax-c
+    assert atoms.get_chemical_formula() == bulk[shell].get_chemical_formula()
+    assert atoms.info["strain"] == pytest.approx((a_sub - a_shell) / a_shell)
+    # the same fractional positions: only the cell is strained
+    assert atoms.get_scaled_positions() == pytest.approx(bulk[shell].get_scaled_positions())

@@ -7,10 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from ase.io import read
+
+from nanophase.config import load_config
+from nanophase.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.workflow
@@ -39,15 +43,18 @@ def test_lint_is_clean():
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("config, vacancy_jobs", [("config.yaml", 1), ("paper.yaml", 1)])
-def test_dry_run(tmp_path, config, vacancy_jobs):
+@pytest.mark.parametrize("config, n_bulk", [("config.yaml", 7), ("paper.yaml", 8)])
+def test_dry_run(tmp_path, config, n_bulk):
+    study = Study.from_config(load_config(REPO / "config" / config), root=REPO)
+    n_calcs = len(study.structure_names())  # one job per structure: nothing computed twice
     result = snakemake(
         "-n", "--directory", str(tmp_path), "--configfile", str(config_in(tmp_path, source=config))
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    for rule, count in [("bulk_reference", 8), ("slab_series_wz", vacancy_jobs), ("slab_series_zb", 1),
-                        ("interface_stacks", 1), ("structure_index", 1)]:  # fmt: skip
+    for rule, count in [("bulk_reference", n_bulk), ("slab_series_wz", 1), ("slab_series_zb", 1),
+                        ("interface_stacks", 1), ("strained_shells", 1), ("structure_index", 1), ("calc", n_calcs),
+                        ("vacancy_inputs_wz", 1), ("tables", 1), ("figures", 1), ("validation", 1)]:  # fmt: skip
         assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out)
     assert not (tmp_path / "results").exists()
 
@@ -64,6 +71,7 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     def tiny(config):
         config["slabs"]["wz"]["monolayers"] = 2
         config["slabs"]["zb"]["monolayers"] = 2
+        config["interfaces"].pop("stacks")
         config["interfaces"].update(
             rocksalt_monolayers=[0, 1], zincblende_monolayers=[0, 1], faces=["both", "top"]
         )
@@ -75,12 +83,15 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     index = pd.read_csv(tmp_path / "results" / "structures" / "index.csv").set_index("name")
     # per slab: whole Se layer top and both, one top vacancy (= depth 0; 2 Se planes have no deeper one)
     assert index.family.value_counts().to_dict() == {
-        "bulk": 8,
+        "bulk": 7,
         "atom": 1,
         "vacancy": 6,
         "interface": 7,
         "slab": 2,
+        "strained": 2,  # rock-salt and zinc blende CdS at the PbS in-plane lattice
     }
+    strained = index.loc["CdS-zb-on-PbS-rs"]
+    assert (strained.n_Cd, strained.n_S) == (4, 4)
     for name, row in index.iterrows():
         path = tmp_path / row.path
         assert path.is_file() and path.stem == name and path.parent.name == row.family
@@ -94,45 +105,95 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     assert "symmetry-distinct" in log
 
 
-TWO_STRUCTURES = """
-study: tiny
-bulk:
-  CdSe-zb: {{file: {cif}, prototype: zincblende}}
-slabs:
-  zb:
-    bulk: CdSe-zb
-    phase: zincblende
-    surface: "001"
-    monolayers: 1
-    termination: cation
-    vacuum_a: 6.0
-    vacancies: {{surface_counts: [], surface_faces: [], depth: false, whole_layer: []}}
-isolated_atoms: {{species: []}}
-calculator: {{backend: gpaw, preset: quick, encut_ev: 200, kpoint_length_a: 8, fmax_ev_per_a: 0.1}}
-"""
+def trimmed_study(config):
+    """The default study cut to its smallest structures: 2-monolayer slabs with a top vacancy and the top
+    Se layer removed, a 2-layer PbS substrate under 1 ML of rock salt or zinc blende, 200 eV."""
+    for key in ("wz", "zb"):
+        config["slabs"][key]["monolayers"] = 2
+        config["slabs"][key]["vacancies"].update(surface_counts=[1], depth=False, whole_layer=["top"])
+    config["interfaces"].update(substrate_layers=2, stacks=[[1, 0], [0, 1]])
+    config["calculator"].update(backend="gpaw", encut_ev=200.0, max_steps=80)
 
 
-def test_gpaw_study_relaxes_bulk_then_cuts_the_slab_from_the_relaxed_lattice(tmp_path, monkeypatch):
-    """Two calculations through Snakemake: the bulk relaxes its cell, the slab is cut from it and relaxed."""
-    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT", "1")
-    monkeypatch.setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-    config = tmp_path / "config.yaml"
-    config.write_text(TWO_STRUCTURES.format(cif=REPO / "structures" / "bulk" / "CdSe-zb.cif"))
-    result = snakemake(
-        "calculations", "--cores", "2", "--directory", str(tmp_path), "--configfile", str(config)
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    calcs = tmp_path / "results" / "calcs" / "gpaw"
-    bulk = json.loads((calcs / "CdSe-zb" / "record.json").read_text())
-    slab = json.loads((calcs / "CdSe-zb-001-1ml-1x1-Cdterm" / "record.json").read_text())
-    assert bulk["task"] == "relax-cell" and slab["task"] == "relax"
-    assert bulk["converged"] and slab["converged"] and slab["max_force_ev_per_a"] < 0.1
-    assert bulk["fingerprint"] == slab["fingerprint"]  # energies that may be subtracted
+@pytest.fixture(scope="module")
+def trimmed_run(tmp_path_factory):
+    """The trimmed default study end to end: every calculation, table, figure and the validation table."""
+    folder = tmp_path_factory.mktemp("study")
+    env_root = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    import os
+
+    os.environ.update(env_root)
+    result = snakemake("--cores", "2", "--directory", str(folder), "--configfile",
+                       str(config_in(folder, trimmed_study)), timeout=1500)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-5000:]
+    return folder, result
+
+
+def table(folder: Path, stem: str) -> pd.DataFrame:
+    return pd.read_csv(folder / "results" / "tables" / f"{stem}.csv")
+
+
+def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
+    folder, result = trimmed_run
+    calcs = folder / "results" / "calcs" / "gpaw"
+    records = {p.parent.name: json.loads(p.read_text()) for p in calcs.glob("*/record.json")}
+    assert len(records) == 7 + 1 + 6 + 3 + 2
+    assert len({r["fingerprint"] for r in records.values()}) == 1  # every difference is allowed
+    assert all(r["converged"] for r in records.values())
+    assert records["CdSe-zb"]["task"] == "relax-cell" and records["CdS-zb-on-PbS-rs"]["task"] == "relax-c"
+    # slabs are cut from the relaxed lattice, the strained shell keeps the relaxed PbS in-plane lattice
     relaxed_a = read(calcs / "CdSe-zb" / "final.extxyz").cell.lengths()[0]
-    assert relaxed_a != pytest.approx(6.05, abs=1e-3)  # PBE moves the lattice off experiment
-    cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-1ml-1x1-Cdterm.extxyz")
-    assert cut.cell.lengths()[0] == pytest.approx(relaxed_a, abs=1e-6)  # the slab takes the relaxed lattice
-    assert "mpiexec -n 2" in result.stdout + result.stderr  # the launcher of the profile
+    assert relaxed_a != pytest.approx(6.05, abs=1e-3)
+    cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-2ml-1x1-Cdterm.extxyz")
+    assert cut.cell.lengths()[0] == pytest.approx(relaxed_a, abs=1e-6)
+    pbs_a = read(calcs / "PbS-rs" / "final.extxyz").cell.lengths()[0]
+    strained = read(calcs / "CdS-zb-on-PbS-rs" / "final.extxyz").cell.lengths()
+    assert strained[:2] == pytest.approx([pbs_a, pbs_a], abs=1e-6)
+    assert strained[2] < pbs_a  # CdS is smaller than PbS: compressed along the normal as it is stretched in plane
+    # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them
+    host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
+    vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")
+    kept = [i for i in range(len(host)) if i not in {int(x) for x in vacancy.info["removed_indices"].split(",")}]
+    assert vacancy.positions == pytest.approx(host.positions[kept], abs=1e-6)
+    assert "mpiexec --bind-to none -n" in result.stdout + result.stderr
+
+
+def test_trimmed_study_tables_obey_physics(trimmed_run):
+    folder, _ = trimmed_run
+    for stem in ("vacancy_formation", "phase_stability", "interface_energies", "knockon_sites", "validation"):
+        for suffix in (".csv", ".md", ".tex"):
+            assert (folder / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 100
+    limits = table(folder, "chemical_potentials")
+    assert (limits["dH_f (eV/f.u.)"] < 0).all() and (limits["E_coh Se (eV/atom)"] > 0).all()
+    vacancies = table(folder, "vacancy_formation")
+    assert len(vacancies) == 4
+    assert ((vacancies["E_f atom (eV/vacancy)"] > 0) & (vacancies["E_f atom (eV/vacancy)"] < 10)).all()
+    # references: atom - Se-rich = cohesive energy; Se-rich - Cd-rich = -dH_f
+    cohesive, enthalpy = limits["E_coh Se (eV/atom)"].iloc[0], limits["dH_f (eV/f.u.)"].iloc[0]
+    assert np.allclose(vacancies["E_f atom (eV/vacancy)"] - vacancies["E_f Se-rich (eV/vacancy)"], cohesive)
+    assert np.allclose(vacancies["E_f Se-rich (eV/vacancy)"] - vacancies["E_f Cd-rich (eV/vacancy)"], -enthalpy)
+    interfaces = table(folder, "interface_energies").set_index(["n_rs", "n_zb"])
+    assert np.isfinite(interfaces["E_int (meV/A^2)"]).all() and (interfaces["E_int (meV/A^2)"].abs() < 1000).all()
+    ordering = table(folder, "interface_ordering").set_index("monolayers")
+    lower_is_rs = interfaces.loc[(1, 0), "E_int (meV/A^2)"] < interfaces.loc[(0, 1), "E_int (meV/A^2)"]
+    assert ordering.loc[1, "lower"] == ("rock salt" if lower_is_rs else "zinc blende")
+    validation = table(folder, "validation").set_index("quantity")
+    assert validation.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"
+    assert validation.loc["Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"].startswith(
+        "not comparable"
+    )
+    for stem in ("knockon", "energy_per_atom", "formation_energy_mu", "interface_energy"):
+        for suffix in (".png", ".pdf"):
+            assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000
+
+
+def test_trimmed_study_report_bundles_tables_and_figures(trimmed_run):
+    folder, _ = trimmed_run
+    result = snakemake("--report", "results/report.html", "--directory", str(folder), "--configfile",
+                       str(folder / "config.yaml"))  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = (folder / "results" / "report.html").read_text(errors="replace")
+    assert "validation.csv" in report and "interface_energy.png" in report
 
 
 def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):

@@ -60,6 +60,11 @@ def limit_label(limit: str, refs: SeReferences, formula: str) -> str:
     return f"{anion if limit == 'anion-rich' else cation}-rich"
 
 
+def vacancy_models(study: Study) -> list[SlabModel]:
+    """The slab models that have vacancy structures (and so chemical-potential references)."""
+    return [model for model in study.slabs if model.key in study.references]
+
+
 def slab_references(study: Study, model: SlabModel, calculated: Calculated) -> SeReferences:
     """Chemical potentials for one slab model, from records that share one fingerprint."""
     refs = study.references[model.key]
@@ -98,7 +103,7 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
     Also the Cd:Se ratio left and the study's measure (energy per atom relative to the pristine slab).
     """
     rows = []
-    for model in study.slabs:
+    for model in vacancy_models(study):
         refs = slab_references(study, model, calculated)
         formula = study.references[model.key].formula
         cation, anion = formula_elements(formula)
@@ -131,7 +136,7 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
 def chemical_potential_limits(study: Study, calculated: Calculated) -> pd.DataFrame:
     """The references of each slab model: mu_Se at the atom and both limits, dH_f and cohesive energy."""
     rows = []
-    for model in study.slabs:
+    for model in vacancy_models(study):
         refs = slab_references(study, model, calculated)
         formula = study.references[model.key].formula
         cation, anion = formula_elements(formula)
@@ -154,7 +159,7 @@ def formation_energy_scan(study: Study, calculated: Calculated, points: int = 11
     the sheet's free energy at that chemical potential.
     """
     rows = []
-    for model in study.slabs:
+    for model in vacancy_models(study):
         refs = slab_references(study, model, calculated)
         formula = study.references[model.key].formula
         _, anion = formula_elements(formula)
@@ -188,7 +193,7 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
     vacancy and the grand-potential change per area, at both chemical-potential limits.
     """
     rows = []
-    for model in study.slabs:
+    for model in vacancy_models(study):
         refs = slab_references(study, model, calculated)
         formula = study.references[model.key].formula
         host = calculated.record(model.name)
@@ -390,7 +395,7 @@ def knockon_sites(study: Study, calculated: Calculated, voltages_kv: tuple[float
     the threshold voltage, and E_max and both cross-sections at each voltage."""
     vacancies = vacancy_formation(study, calculated)
     rows = []
-    for model in study.slabs:
+    for model in vacancy_models(study):
         for spec in model.vacancies:
             if len(spec.removed) != 1:
                 continue

@@ -124,7 +124,7 @@ class Study:
     atom_box_a: float = 12.0
     families: dict[str, str] = field(default_factory=dict)  # structure name -> family
     n_atoms: dict[str, int] = field(default_factory=dict)  # structure name -> atoms
-    references: dict[str, ChemicalReferences] = field(default_factory=dict)  # slab model key -> refs
+    references: dict[str, ChemicalReferences] = field(default_factory=dict)  # model key (with vacancies) -> refs
 
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".") -> Study:
@@ -182,8 +182,11 @@ class Study:
         if interfaces is not None:
             for shell, name in interfaces.strained.items():
                 families[name], n_atoms[name] = "strained", len(bulk[shell])
+        # formation energies need the elemental solids and the free atom; a model without vacancies does not
         references = {
-            key: _references(f"slabs.{key}", cfg, bulk, species) for key, cfg in config.get("slabs", {}).items()
+            model.key: _references(f"slabs.{model.key}", config["slabs"][model.key], bulk, species)
+            for model in slabs
+            if model.vacancies
         }
         study = cls(
             config.get("study", "study"),

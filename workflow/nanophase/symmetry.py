@@ -50,3 +50,16 @@ def faces_equivalent(slab: Atoms, symprec: float = SYMPREC_A) -> bool:
     symmetry = spglib.get_symmetry(_cell(slab), symprec=symprec)
     # the slab normal is the third cell vector (nanophase slabs: c along z, a and b in-plane)
     return any(rotation[2, 2] == -1 for rotation in symmetry["rotations"])
+
+
+def fixed_atoms_symmetric(atoms: Atoms, symprec: float = SYMPREC_A) -> bool:
+    """True when every symmetry operation maps the fixed atoms (FixAtoms) onto fixed atoms.
+
+    Otherwise a relaxation breaks the symmetry the code detected from the positions alone (e.g. a
+    slab fixed at its bottom plane only), and the code must not reduce k-points or forces by it.
+    """
+    fixed = sorted({int(i) for c in atoms.constraints if hasattr(c, "index") for i in c.index})
+    if not fixed:
+        return True
+    permutations = symmetry_permutations(atoms, symprec)
+    return all(set(perm[fixed].tolist()) == set(fixed) for perm in permutations)

@@ -201,7 +201,9 @@ def calc_launcher(wildcards, threads, resources):
 
     GPAW: under an MPI launcher around GPAW's interpreter. A cluster profile names it in the `mpi`
     resource (profiles/slurm: srun) and it starts the job's `tasks` ranks; without one, this
-    machine's `mpiexec -n <threads>` (NANOPHASE_MPIEXEC replaces mpiexec). VASP: a serial driver;
+    machine's `mpiexec --bind-to none -n <threads>` (NANOPHASE_MPIEXEC replaces `mpiexec --bind-to
+    none`): without it Open MPI pins every small job to core 0, and jobs side by side share one core.
+    VASP: a serial driver;
     custodian starts VASP with the user's VASP_COMMAND (e.g. `srun vasp_std`).
     """
     if BACKEND == "vasp":
@@ -209,7 +211,8 @@ def calc_launcher(wildcards, threads, resources):
     if resources.get("mpi"):
         launcher = f"{resources.mpi} -n {resources.tasks}"
     else:
-        launcher = f"{os.environ.get('NANOPHASE_MPIEXEC', 'mpiexec')} -n {threads}"
+        mpiexec = os.environ.get("NANOPHASE_MPIEXEC", "mpiexec --bind-to none")
+        launcher = f"{mpiexec} -n {threads}"
     return f"OMP_NUM_THREADS=1 {launcher} {PYTHON} -m gpaw python"
 
 

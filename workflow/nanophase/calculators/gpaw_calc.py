@@ -13,6 +13,7 @@ from ase.parallel import parprint, world
 from nanophase.atomic import atomic_path
 from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
+from nanophase.symmetry import fixed_atoms_symmetric
 from nanophase.calculators.settings import (
     HUND_MOMENTS_MU_B,
     CalcSettings,
@@ -63,6 +64,9 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) 
         parameters["mixer"] = Mixer(beta=rung["mixer_beta"], nmaxold=5, weight=50.0)
     if needs_dipole_correction(atoms, settings):
         parameters["poissonsolver"] = {"dipolelayer": "xy"}  # the slab's faces differ: cancel the field
+    if not fixed_atoms_symmetric(atoms):
+        # fixed atoms on one side only: relaxed positions leave the point group GPAW would detect
+        parameters["symmetry"] = {"point_group": False}
     if spin_polarised(atoms, settings):
         parameters["spinpol"] = True
         if structure_kind(atoms) == "atom":
