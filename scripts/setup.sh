@@ -39,5 +39,7 @@ if ! "$VENV/bin/python" -c "$GPAW_READY" 2>/dev/null; then
         "$VENV/bin/python" -m pip install -q --no-cache-dir --force-reinstall --no-deps gpaw
     "$VENV/bin/python" -m pip install -q gpaw
 fi
-"$VENV/bin/python" -m pip install -q -e ".[gpaw,dev]"
-echo "setup: ready ($("$VENV/bin/python" -c 'import gpaw, snakemake; print("gpaw", gpaw.__version__, "| snakemake", snakemake.__version__)'))"
+# the CPU build of torch first: resolved as a dependency of the mlip extra, pip would take the CUDA one
+"$VENV/bin/python" -m pip install -q torch==2.13.0
+"$VENV/bin/python" -m pip install -q -e ".[gpaw,dev,mlip]"
+echo "setup: ready ($("$VENV/bin/python" -c 'import gpaw, snakemake; import torch, chgnet, sevenn; print("gpaw", gpaw.__version__, "| snakemake", snakemake.__version__, "| torch", torch.__version__, "| chgnet", chgnet.__version__)'))"

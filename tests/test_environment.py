@@ -20,3 +20,10 @@ def test_pbe_setup_and_dzp_basis_are_found_without_download(element):
     found = {path.name for folder in gpaw.setup_paths for path in folder.glob(f"{element}.*")}
     assert f"{element}.PBE.gz" in found
     assert f"{element}.dzp.basis.gz" in found
+
+
+def test_torch_for_the_potentials_is_the_cpu_build():
+    """The mlip extra must not drag in the CUDA build (several GB) on a laptop or CI machine."""
+    torch = pytest.importorskip("torch", reason="the optional mlip extra is not installed")
+    assert torch.__version__.startswith("2.13.0"), torch.__version__
+    assert torch.version.cuda is None

@@ -108,7 +108,9 @@ def test_one_sided_fixed_atoms_break_the_slab_symmetry(bulk):
 
     bare = build_stack(bulk["PbS-rs"], "Cd", StackSettings(substrate_layers=3, fixed=(0,)))
     assert not fixed_atoms_symmetric(bare)
-    assert fixed_atoms_symmetric(build_stack(bulk["PbS-rs"], "Cd", StackSettings(substrate_layers=3, fixed="middle")))
+    assert fixed_atoms_symmetric(
+        build_stack(bulk["PbS-rs"], "Cd", StackSettings(substrate_layers=3, fixed="middle"))
+    )
     wz = build_slab(bulk["CdSe-wz"], SlabSettings(phase="wurtzite", surface="11-20", monolayers=3))
     assert len(wz.constraints) == 1 and fixed_atoms_symmetric(wz)
 

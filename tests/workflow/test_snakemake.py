@@ -43,7 +43,7 @@ def test_lint_is_clean():
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("config, n_bulk", [("config.yaml", 7), ("paper.yaml", 8)])
+@pytest.mark.parametrize("config, n_bulk", [("config.yaml", 7), ("paper.yaml", 7)])
 def test_dry_run(tmp_path, config, n_bulk):
     study = Study.from_config(load_config(REPO / "config" / config), root=REPO)
     n_calcs = len(study.structure_names())  # one job per structure: nothing computed twice
@@ -149,11 +149,15 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     pbs_a = read(calcs / "PbS-rs" / "final.extxyz").cell.lengths()[0]
     strained = read(calcs / "CdS-zb-on-PbS-rs" / "final.extxyz").cell.lengths()
     assert strained[:2] == pytest.approx([pbs_a, pbs_a], abs=1e-6)
-    assert strained[2] < pbs_a  # CdS is smaller than PbS: compressed along the normal as it is stretched in plane
+    assert (
+        strained[2] < pbs_a
+    )  # CdS is smaller than PbS: compressed along the normal as it is stretched in plane
     # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them
     host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
     vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")
-    kept = [i for i in range(len(host)) if i not in {int(x) for x in vacancy.info["removed_indices"].split(",")}]
+    kept = [
+        i for i in range(len(host)) if i not in {int(x) for x in vacancy.info["removed_indices"].split(",")}
+    ]
     assert vacancy.positions == pytest.approx(host.positions[kept], abs=1e-6)
     assert "mpiexec --bind-to none -n" in result.stdout + result.stderr
 
@@ -171,17 +175,22 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     # references: atom - Se-rich = cohesive energy; Se-rich - Cd-rich = -dH_f
     cohesive, enthalpy = limits["E_coh Se (eV/atom)"].iloc[0], limits["dH_f (eV/f.u.)"].iloc[0]
     assert np.allclose(vacancies["E_f atom (eV/vacancy)"] - vacancies["E_f Se-rich (eV/vacancy)"], cohesive)
-    assert np.allclose(vacancies["E_f Se-rich (eV/vacancy)"] - vacancies["E_f Cd-rich (eV/vacancy)"], -enthalpy)
+    assert np.allclose(
+        vacancies["E_f Se-rich (eV/vacancy)"] - vacancies["E_f Cd-rich (eV/vacancy)"], -enthalpy
+    )
     interfaces = table(folder, "interface_energies").set_index(["n_rs", "n_zb"])
-    assert np.isfinite(interfaces["E_int (meV/A^2)"]).all() and (interfaces["E_int (meV/A^2)"].abs() < 1000).all()
+    assert (
+        np.isfinite(interfaces["E_int (meV/A^2)"]).all()
+        and (interfaces["E_int (meV/A^2)"].abs() < 1000).all()
+    )
     ordering = table(folder, "interface_ordering").set_index("monolayers")
     lower_is_rs = interfaces.loc[(1, 0), "E_int (meV/A^2)"] < interfaces.loc[(0, 1), "E_int (meV/A^2)"]
     assert ordering.loc[1, "lower"] == ("rock salt" if lower_is_rs else "zinc blende")
     validation = table(folder, "validation").set_index("quantity")
     assert validation.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"
-    assert validation.loc["Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"].startswith(
-        "not comparable"
-    )
+    assert validation.loc[
+        "Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"
+    ].startswith("not comparable")
     for stem in ("knockon", "energy_per_atom", "formation_energy_mu", "interface_energy"):
         for suffix in (".png", ".pdf"):
             assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000

@@ -212,7 +212,9 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
             row = {"structure": spec.name, "phase": model.settings.phase, "concentration": spec.concentration,
                    "dE (meV/atom)": 1000.0 * energy_per_atom_change(defect, host)}  # fmt: skip
             for limit in LIMITS:
-                total = vacancy_formation_energy(defect, host, chemical_potentials(refs, formula, refs.mu(limit)))
+                total = vacancy_formation_energy(
+                    defect, host, chemical_potentials(refs, formula, refs.mu(limit))
+                )
                 row[f"E_f {labels[limit]} (eV/vacancy)"] = total / len(spec.removed)
                 row[f"dOmega {labels[limit]} (meV/A^2)"] = 1000.0 * total / area
             rows.append(row)
@@ -367,7 +369,9 @@ def interface_ordering(interfaces: pd.DataFrame) -> pd.DataFrame:
                "rock salt (meV/A^2)": float(rs["E_int (meV/A^2)"].iloc[0]) if len(rs) else np.nan,
                "zinc blende (meV/A^2)": float(zb["E_int (meV/A^2)"].iloc[0]) if len(zb) else np.nan}  # fmt: skip
         if len(rs) and len(zb):
-            row["lower"] = "rock salt" if row["rock salt (meV/A^2)"] < row["zinc blende (meV/A^2)"] else "zinc blende"
+            row["lower"] = (
+                "rock salt" if row["rock salt (meV/A^2)"] < row["zinc blende (meV/A^2)"] else "zinc blende"
+            )
         else:
             row["lower"] = "not computed"  # one of the two pure shells was not computed
         row["lowest stack"] = f"{int(best['n_rs'])} rs + {int(best['n_zb'])} zb"
@@ -375,7 +379,9 @@ def interface_ordering(interfaces: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def knockon_limits(voltages_kv: tuple[float, ...], elements: tuple[str, ...] = KNOCKON_ELEMENTS) -> pd.DataFrame:
+def knockon_limits(
+    voltages_kv: tuple[float, ...], elements: tuple[str, ...] = KNOCKON_ELEMENTS
+) -> pd.DataFrame:
     """Largest energy an electron hands to each nucleus: exact relativistic and Egerton's formula."""
     rows = []
     for element in elements:

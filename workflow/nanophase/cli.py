@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     calc = commands.add_parser("calc", help="relax or evaluate one structure and write its record")
     calc.add_argument("--structure", required=True, help="input structure (extxyz)")
     calc.add_argument("--name", required=True)
-    calc.add_argument("--backend", required=True, choices=["gpaw", "vasp"])
+    calc.add_argument("--backend", required=True, choices=["gpaw", "vasp", "mlip"])
     calc.add_argument("--task", required=True, choices=["single-point", "relax", "relax-cell", "relax-c"])
     calc.add_argument("--settings", required=True, help="CalcSettings as JSON")
     calc.add_argument("--workdir", required=True)

@@ -40,7 +40,9 @@ def knockon_figure(sites: pd.DataFrame, stem: Path, max_kv: float = 400.0) -> li
         ax.plot(voltages, [max_transfer_ev(v, element) for v in voltages], label=f"E_max {element}")
     if not sites.empty:
         proxies = sites.drop_duplicates("structure")
-        for (_, site), style in zip(proxies.iterrows(), ("--", ":", "-.", (0, (5, 1))) * len(proxies), strict=False):
+        for (_, site), style in zip(
+            proxies.iterrows(), ("--", ":", "-.", (0, (5, 1))) * len(proxies), strict=False
+        ):
             ax.axhline(site["E_d proxy (eV)"], color="k", lw=0.8, ls=style,
                        label=f"{site['phase']} {site['site']} ({site['E_d proxy (eV)']:.2f} eV)")  # fmt: skip
     ax.set(xlabel="accelerating voltage (kV)", ylabel="energy (eV)", xlim=(0, max_kv), ylim=(0, None))
@@ -71,7 +73,9 @@ def formation_energy_figure(scan: pd.DataFrame, stem: Path) -> list[Path]:
         ax.plot(line[dmu], line["E_f (eV/vacancy)"], color=color, label=f"{phase} {label}",
                 ls="-" if "top-1" in label or "depth" in label else "--")  # fmt: skip
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set(xlabel=f"{dmu.split(' ')[0].replace('_', ' ')} (eV)  [Cd-rich ... Se-rich]", ylabel="E_f (eV/vacancy)")
+    ax.set(
+        xlabel=f"{dmu.split(' ')[0].replace('_', ' ')} (eV)  [Cd-rich ... Se-rich]", ylabel="E_f (eV/vacancy)"
+    )
     ax.legend(fontsize=6)
     return _save(fig, stem)
 

@@ -204,7 +204,9 @@ def strained_bulk(shell_bulk: Atoms, substrate_bulk: Atoms, name: str) -> Atoms:
     """
     a_shell, b_shell, c_shell, *angles = shell_bulk.cell.cellpar()
     if not (np.allclose([a_shell, b_shell], c_shell, atol=1e-3) and np.allclose(angles, 90.0, atol=1e-3)):
-        raise ValueError(f"{name}: the shell's conventional cell must be cubic, got {shell_bulk.cell.cellpar()}")
+        raise ValueError(
+            f"{name}: the shell's conventional cell must be cubic, got {shell_bulk.cell.cellpar()}"
+        )
     a_substrate = float(substrate_bulk.cell.cellpar()[0])
     c_start = a_shell**3 / a_substrate**2
     atoms = shell_bulk.copy()

@@ -30,9 +30,14 @@ TABLE_STEMS = (
 )
 
 
-def load_calculated(record_paths: dict[str, str], final_paths: dict[str, str], allow_unconverged: bool = False) -> Calculated:
+def load_calculated(
+    record_paths: dict[str, str], final_paths: dict[str, str], allow_unconverged: bool = False
+) -> Calculated:
     """Records and final structures by name; an unconverged record stops here unless allowed."""
-    records = {name: read_record(path, require_converged=not allow_unconverged) for name, path in record_paths.items()}
+    records = {
+        name: read_record(path, require_converged=not allow_unconverged)
+        for name, path in record_paths.items()
+    }
     structures = {name: read_structure(path) for name, path in final_paths.items()}
     return Calculated(records, structures)
 
@@ -61,7 +66,8 @@ def captions(study: Study, calculated: Calculated, note: str) -> dict[str, str]:
         "the pristine slab) and the thermodynamic one (E_f per vacancy, dOmega per area) at both limits, by "
         "concentration; pristine slabs at 0." + tail,
         "stability_conclusions": "What each measure of phase_stability says: the phase with the lower value over "
-        "the concentrations both phases cover (the other phase interpolated linearly), and from where." + tail,
+        "the concentrations both phases cover (the other phase interpolated linearly), and from where."
+        + tail,
         "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS slab - "
         "N_CdS e(zb-CdS bulk)] / (faces A), split into the rock-salt polymorph term N_rs (e_rs - e_zb), the "
         "strain of each shell bulk held at the PbS in-plane lattice (normal relaxed), and the remainder: CdS "
@@ -76,7 +82,9 @@ def captions(study: Study, calculated: Calculated, note: str) -> dict[str, str]:
     }
 
 
-def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]) -> dict[str, pd.DataFrame]:
+def paper_tables(
+    study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]
+) -> dict[str, pd.DataFrame]:
     """Every table of the study, by stem."""
     stability = analysis.phase_stability(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)

@@ -87,7 +87,8 @@ class InterfaceModel:
     def build_strained(self, shell_bulk: dict[str, Atoms], substrate_bulk: Atoms) -> dict[str, Atoms]:
         """Each shell bulk at the substrate's in-plane lattice, by strained-structure name."""
         return {
-            name: strained_bulk(shell_bulk[shell], substrate_bulk, name) for shell, name in self.strained.items()
+            name: strained_bulk(shell_bulk[shell], substrate_bulk, name)
+            for shell, name in self.strained.items()
         }
 
     def build(self, substrate_bulk: Atoms) -> dict[str, Atoms]:
@@ -124,7 +125,9 @@ class Study:
     atom_box_a: float = 12.0
     families: dict[str, str] = field(default_factory=dict)  # structure name -> family
     n_atoms: dict[str, int] = field(default_factory=dict)  # structure name -> atoms
-    references: dict[str, ChemicalReferences] = field(default_factory=dict)  # model key (with vacancies) -> refs
+    references: dict[str, ChemicalReferences] = field(
+        default_factory=dict
+    )  # model key (with vacancies) -> refs
 
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".") -> Study:
@@ -214,7 +217,9 @@ class Study:
         return names
 
 
-def _references(where: str, cfg: dict, bulk: dict[str, Atoms], atom_species: tuple[str, ...]) -> ChemicalReferences:
+def _references(
+    where: str, cfg: dict, bulk: dict[str, Atoms], atom_species: tuple[str, ...]
+) -> ChemicalReferences:
     """The elemental solids and free atoms a slab model's formation energies need; all must be configured."""
     compound = bulk[cfg["bulk"]]
     elements = sorted(set(compound.get_chemical_symbols()))
@@ -305,9 +310,16 @@ def _plan_interfaces(cfg: dict, bulk: dict[str, Atoms]) -> tuple[InterfaceModel,
     except ValueError as exc:
         raise ConfigError(f"invalid config: interfaces.{exc}") from exc
     names = tuple(s.name(substrate, shell) for s in stacks)
-    strained = {cfg[role]: f"{cfg[role]}-on-{cfg['substrate']}" for role in ("rocksalt_shell", "zincblende_shell")}
+    strained = {
+        cfg[role]: f"{cfg[role]}-on-{cfg['substrate']}" for role in ("rocksalt_shell", "zincblende_shell")
+    }
     model = InterfaceModel(
-        cfg["substrate"], cfg["rocksalt_shell"], cfg["zincblende_shell"], cations.pop(), tuple(stacks), names,
+        cfg["substrate"],
+        cfg["rocksalt_shell"],
+        cfg["zincblende_shell"],
+        cations.pop(),
+        tuple(stacks),
+        names,
         strained,
     )
     # building the stacks costs milliseconds and gives their sizes for resource requests

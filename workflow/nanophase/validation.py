@@ -16,7 +16,9 @@ import pandas as pd
 
 from nanophase.knockon import max_transfer_ev, threshold_voltage_kv
 
-STUDY_A = "VASP PAW-PBE, 400 eV, Gaussian 0.1 eV, 1e-5 eV, 0.01 eV/A, 4x3x1 (wz) / 4x4x1 (zb), 7 ML, vacuum > 10 A"
+STUDY_A = (
+    "VASP PAW-PBE, 400 eV, Gaussian 0.1 eV, 1e-5 eV, 0.01 eV/A, 4x3x1 (wz) / 4x4x1 (zb), 7 ML, vacuum > 10 A"
+)
 STUDY_B = "VASP PAW-PBE (PbS(100)/CdS stacks, in-plane lattice of PbS)"
 KINEMATICS = "Egerton's formula, E0 = beam energy, M(Se)"
 EXPERIMENT = "experimental lattice constants (PbS 5.94 A, zb-CdS 5.81 A)"
@@ -55,13 +57,17 @@ INTERFACE_KEYS = {"E_int 1rs": (1, 0), "E_int 1zb": (0, 1), "E_int 2rs": (2, 0),
 
 def settings_gaps(physics: dict, settings: dict) -> list[str]:
     """How a run's DFT settings fall short of the published set-up (empty: comparable)."""
+    if "mode" not in physics:  # a machine-learned potential: no DFT settings at all
+        return [f"machine-learned potential {physics.get('code')}, not DFT (screening)"]
     gaps = []
     if physics.get("mode") != "pw":
         gaps.append(f"{physics.get('mode')} basis, not plane waves")
     elif physics.get("encut_ev", 0) < 400:
         gaps.append(f"cutoff {physics['encut_ev']:g} eV < 400 eV")
     if physics.get("smearing") != "gaussian" or not np.isclose(physics.get("smearing_ev", 0), 0.1):
-        gaps.append(f"{physics.get('smearing')} smearing {physics.get('smearing_ev'):g} eV, not Gaussian 0.1 eV")
+        gaps.append(
+            f"{physics.get('smearing')} smearing {physics.get('smearing_ev'):g} eV, not Gaussian 0.1 eV"
+        )
     if physics.get("kpoint_length_a", 0) < 44:
         gaps.append(f"k-point length {physics['kpoint_length_a']:g} A < 44 A (4x3x1 / 4x4x1)")
     if settings.get("fmax_ev_per_a", 1) > 0.01 + 1e-12:
@@ -93,7 +99,9 @@ class RunFacts:
     lattice_run: tuple[float, float] | None
 
 
-def _row(published: Published, computed: float | None, run_settings: str, verdict: str, note: str = "") -> dict:
+def _row(
+    published: Published, computed: float | None, run_settings: str, verdict: str, note: str = ""
+) -> dict:
     difference = np.nan if computed is None or np.isnan(computed) else computed - published.value
     return {
         "quantity": published.quantity,
@@ -122,13 +130,19 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
     """One row per published number (and two for composition and lattice mismatch: run and published geometry)."""
     by_key = {p.key: p for p in PUBLISHED}
     dft_gaps = settings_gaps(facts.physics, facts.settings)
-    dft_settings = f"{facts.code}: " + ", ".join(
-        f"{k} {v}" for k, v in facts.physics.items() if k != "code"
-    ) + f", fmax {facts.settings.get('fmax_ev_per_a')}"
+    dft_settings = (
+        f"{facts.code}: "
+        + ", ".join(f"{k} {v}" for k, v in facts.physics.items() if k != "code")
+        + f", fmax {facts.settings.get('fmax_ev_per_a')}"
+    )
     rows = []
 
     # the study's Se vacancy formation energy: one surface vacancy of the wurtzite sheet, vs. the atom
-    single = vacancies[(vacancies["phase"] == "wurtzite") & (vacancies["removed"] == 1)] if len(vacancies) else vacancies
+    single = (
+        vacancies[(vacancies["phase"] == "wurtzite") & (vacancies["removed"] == 1)]
+        if len(vacancies)
+        else vacancies
+    )
     single = single[single["series"].str.contains("surface")] if len(single) else single
     value = float(single["E_f atom (eV/vacancy)"].iloc[0]) if len(single) else None
     gaps = list(dft_gaps)
@@ -164,13 +178,19 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
     ordering_row = {"quantity": "lower shell phase at 1 and 2 ML (published: rock salt at both)", "unit": "",
                     "this run": np.nan, "published": np.nan, "difference": np.nan, "tolerance": np.nan,
                     "run settings": dft_settings, "published settings": STUDY_B}  # fmt: skip
-    found = ordering[ordering["monolayers"].isin([1, 2]) & (ordering["lower"] != "not computed")] if len(ordering) else ordering
+    found = (
+        ordering[ordering["monolayers"].isin([1, 2]) & (ordering["lower"] != "not computed")]
+        if len(ordering)
+        else ordering
+    )
     if len(found):
         lower = ", ".join(f"{int(r.monolayers)} ML: {r.lower}" for r in found.itertuples())
         agrees = bool((found["lower"] == "rock salt").all())
         ordering_row["verdict"] = ("pass" if agrees else "fail") if not dft_gaps else (
             "not comparable: " + "; ".join(dft_gaps))  # fmt: skip
-        ordering_row["note"] = f"this run: {lower} ({'agrees' if agrees else 'disagrees'} with the published order)"
+        ordering_row["note"] = (
+            f"this run: {lower} ({'agrees' if agrees else 'disagrees'} with the published order)"
+        )
     else:
         ordering_row["verdict"], ordering_row["note"] = "not computed in this study", ""
     rows.append(ordering_row)

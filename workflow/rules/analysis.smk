@@ -23,7 +23,6 @@ rule tables:
         finals=final_paths,
         voltages=config["knockon"]["voltages_kv"],
         note=STUDY_NOTE,
-        outdir=TABLES,
     script:
         "../scripts/tables.py"
 
@@ -43,9 +42,6 @@ rule figures:
     localrule: True
     conda:
         CONDA_ENV
-    params:
-        tables=TABLES,
-        outdir=FIGURES,
     script:
         "../scripts/figures.py"
 
@@ -70,6 +66,5 @@ rule validation:
         records=record_paths,
         finals=final_paths,
         note=STUDY_NOTE,
-        tables=TABLES,
     script:
         "../scripts/validation.py"

@@ -71,7 +71,12 @@ def all_structure_paths():
 BACKEND, _BACKEND_REASON = backend_choice(config["calculator"]["backend"])
 logger.info(f"nanophase: calculations run with {BACKEND} ({_BACKEND_REASON})")
 CALC_SETTINGS = CalcSettings.from_config(config["calculator"])
-CALCS = f"results/calcs/{BACKEND}"
+# one folder per code (and per potential): records of different codes never meet in one folder
+CALCS = (
+    f"results/calcs/mlip-{CALC_SETTINGS.mlip_model}"
+    if BACKEND == "mlip"
+    else f"results/calcs/{BACKEND}"
+)
 
 
 def record_path(name):
@@ -176,17 +181,23 @@ def all_finals():
 
 # --- tables and figures --------------------------------------------------------------------------
 
-TABLES = "results/tables"
-FIGURES = "results/figures"
+# a screening with a machine-learned potential never lands where DFT tables go
+SCREENING = BACKEND == "mlip"
+TABLES = "results/screening/tables" if SCREENING else "results/tables"
+FIGURES = "results/screening/figures" if SCREENING else "results/figures"
 # what every caption says about the study's set-up
-STUDY_NOTE = (
-    f"Study {config['study']}, preset {config['calculator']['preset']}"
-    + (
-        " (laptop settings: coarse, for trends, not converged to publication accuracy)."
-        if config["calculator"]["preset"] == "quick"
-        else "."
+if SCREENING:
+    STUDY_NOTE = (
+        f"Study {config['study']}: SCREENING with the machine-learned potential "
+        f"{config['calculator'].get('mlip_model', 'chgnet')}, not DFT; for ranking and planning only."
     )
-)
+elif config["calculator"]["preset"] == "quick":
+    STUDY_NOTE = (
+        f"Study {config['study']}, preset quick (laptop settings: coarse, for trends, "
+        "not converged to publication accuracy)."
+    )
+else:
+    STUDY_NOTE = f"Study {config['study']}, preset {config['calculator']['preset']}."
 # name -> path mappings handed to the tables script (the rule's inputs are the same files)
 record_paths = {name: record_path(name) for name in STUDY.structure_names()}
 final_paths = {name: final_path(name) for name in STUDY.structure_names()}
@@ -208,6 +219,8 @@ def calc_launcher(wildcards, threads, resources):
     """
     if BACKEND == "vasp":
         return PYTHON
+    if BACKEND == "mlip":  # one process; torch uses the job's threads
+        return f"OMP_NUM_THREADS={threads} {PYTHON}"
     if resources.get("mpi"):
         launcher = f"{resources.mpi} -n {resources.tasks}"
     else:

@@ -10,11 +10,18 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
     allow = snakemake.config["calculator"]["allow_unconverged"]
-    substrate = lattice_source(snakemake.input.substrate, model.substrate, snakemake.input.get("substrate_record"), allow)
+    substrate = lattice_source(
+        snakemake.input.substrate, model.substrate, snakemake.input.get("substrate_record"), allow
+    )
     shells = {
         shell: lattice_source(snakemake.input[shell], shell, snakemake.input.get(f"{shell}_record"), allow)
         for shell in model.strained
     }
     for name, atoms in model.build_strained(shells, substrate).items():
         write_structure(atoms, snakemake.params.paths[name])
-        log.info("%s: in-plane a = %.4f A, strain %+.2f %%", name, atoms.info["in_plane_a"], 100 * atoms.info["strain"])
+        log.info(
+            "%s: in-plane a = %.4f A, strain %+.2f %%",
+            name,
+            atoms.info["in_plane_a"],
+            100 * atoms.info["strain"],
+        )

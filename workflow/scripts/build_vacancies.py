@@ -9,7 +9,9 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
-    read_record(snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"])
+    read_record(
+        snakemake.input.record, require_converged=not snakemake.config["calculator"]["allow_unconverged"]
+    )
     slab = read_structure(snakemake.input.slab)
     for name, atoms in model.build_vacancies(slab).items():
         write_structure(atoms, snakemake.params.paths[name])

@@ -1,16 +1,24 @@
 """Rule tables: every calculation record -> the paper's tables (CSV, Markdown, LaTeX)."""
 
+from pathlib import Path
+
 from nanophase.logs import log_to
 from nanophase.paper import load_calculated, write_paper_tables
 
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
+    outdir = Path(snakemake.output[0]).parent
     calculated = load_calculated(
         snakemake.params.records, snakemake.params.finals, snakemake.config["calculator"]["allow_unconverged"]
     )
     paths = write_paper_tables(
-        snakemake.params.study, calculated, snakemake.params.outdir, tuple(snakemake.params.voltages),
+        snakemake.params.study,
+        calculated,
+        outdir,
+        tuple(snakemake.params.voltages),
         snakemake.params.note,
     )
-    log.info("%d records -> %d table files in %s", len(calculated.records), len(paths), snakemake.params.outdir)
+    log.info(
+        "%d records -> %d table files in %s", len(calculated.records), len(paths), outdir
+    )

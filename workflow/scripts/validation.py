@@ -1,5 +1,7 @@
 """Rule validation: the tables and records -> results/tables/validation.* (published vs. this run)."""
 
+from pathlib import Path
+
 from nanophase.logs import log_to
 from nanophase.paper import load_calculated, write_validation
 
@@ -10,6 +12,10 @@ with log_to(snakemake.log[0]) as log:
         snakemake.params.records, snakemake.params.finals, snakemake.config["calculator"]["allow_unconverged"]
     )
     for path in write_validation(
-        snakemake.params.study, calculated, snakemake.params.tables, snakemake.params.tables, snakemake.params.note
+        snakemake.params.study,
+        calculated,
+        Path(snakemake.input.tables[0]).parent,
+        Path(snakemake.output[0]).parent,
+        snakemake.params.note,
     ):
         log.info("wrote %s", path)

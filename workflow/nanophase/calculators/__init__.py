@@ -7,10 +7,11 @@ from pathlib import Path
 
 from ase import Atoms
 
-from nanophase.calculators.records import CalcRecord, read_record, write_record
+from nanophase.calculators.records import CalcRecord, read_record, structure_hash, write_record
 from nanophase.calculators.settings import PRESETS, CalcSettings
 
-BACKENDS = ("gpaw", "vasp")
+BACKENDS = ("gpaw", "vasp", "mlip")
+RELAX_TASKS = ("relax", "relax-cell", "relax-c")
 
 __all__ = [
     "BACKENDS",
@@ -33,7 +34,8 @@ def vasp_available(environ: dict | None = None) -> bool:
 
 
 def backend_choice(requested: str, environ: dict | None = None) -> tuple[str, str]:
-    """The backend to use and why: "auto" -> vasp when its command and POTCARs are configured, else gpaw."""
+    """The backend to use and why: "auto" -> vasp when its command and POTCARs are configured, else gpaw;
+    "mlip" only when asked for (a screening, not DFT)."""
     if requested not in ("auto", *BACKENDS):
         raise ValueError(f"backend: {requested!r} is not one of {['auto', *BACKENDS]}")
     if requested != "auto":
@@ -51,17 +53,67 @@ def resolve_backend(requested: str, environ: dict | None = None) -> str:
 def run_calculation(
     atoms: Atoms, settings: CalcSettings, backend: str, task: str, workdir: str | Path, name: str
 ) -> tuple[CalcRecord, Atoms]:
-    """Relax ("relax", "relax-cell", "relax-c") or evaluate ("single-point") `atoms` with one backend."""
+    """Relax ("relax", "relax-cell", "relax-c") or evaluate ("single-point") `atoms` with one backend.
+
+    With settings.prerelax set, a DFT relaxation starts from the geometry the potential relaxed to
+    (in workdir/prerelax, resumable too); the record keeps both step counts and wall times.
+    """
     workdir = Path(workdir)
+    if backend == "mlip":
+        from nanophase.calculators.mlip_calc import run_mlip
+
+        return run_mlip(atoms, settings, workdir, task, name)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
+    prerelaxed = None
+    if settings.prerelax != "none" and task in RELAX_TASKS:
+        prerelaxed = prerelax(atoms, settings, task, workdir / "prerelax")
+        start = atoms
+        atoms = atoms.copy()
+        atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
+        atoms.positions = prerelaxed["positions"]
+        input_hash = structure_hash(start)
     if backend == "gpaw":
         from nanophase.calculators.gpaw_calc import run_gpaw
 
-        return run_gpaw(atoms, settings, workdir, task, name)
-    if backend == "vasp":
+        record, final = run_gpaw(atoms, settings, workdir, task, name)
+    else:
         from nanophase.calculators.vasp_calc import run_vasp
 
-        return run_vasp(atoms, settings, workdir, task, name)
-    raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
+        record, final = run_vasp(atoms, settings, workdir, task, name)
+    if prerelaxed is not None:
+        record.input_hash = input_hash  # the structure the rule handed over, not the pre-relaxed one
+        record.extra["prerelax"] = {k: v for k, v in prerelaxed.items() if k not in ("cell", "positions")}
+    return record, final
+
+
+def prerelax(atoms: Atoms, settings: CalcSettings, task: str, workdir: Path) -> dict:
+    """Relax a copy of `atoms` with the settings' potential; all MPI ranks take rank 0's geometry.
+
+    Every rank runs the potential (the resumable relaxation synchronises the ranks as it writes its
+    trajectory); broadcasting rank 0's result makes the DFT start identical on all of them.
+    """
+    import time
+
+    from ase.parallel import broadcast, world
+
+    from nanophase.calculators.mlip_calc import mlip_relax, model_version
+
+    trial = atoms.copy()
+    start = time.perf_counter()
+    outcome = mlip_relax(trial, settings.prerelax, workdir, task, settings.fmax_ev_per_a, settings.max_steps,
+                         settings.optimizer)  # fmt: skip
+    result = {
+        "model": settings.prerelax,
+        "model_version": model_version(settings.prerelax),
+        "steps": outcome.steps,
+        "converged": outcome.converged,
+        "wall_time_s": time.perf_counter() - start,
+        "energy_ev": float(trial.get_potential_energy()),
+        "cell": trial.cell.array.copy(),
+        "positions": trial.positions.copy(),
+    }
+    return broadcast(result if world.rank == 0 else None, root=0, comm=world)
 
 
 def lattice_source(

@@ -13,7 +13,6 @@ from ase.parallel import parprint, world
 from nanophase.atomic import atomic_path
 from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
-from nanophase.symmetry import fixed_atoms_symmetric
 from nanophase.calculators.settings import (
     HUND_MOMENTS_MU_B,
     CalcSettings,
@@ -22,6 +21,7 @@ from nanophase.calculators.settings import (
     spin_polarised,
     structure_kind,
 )
+from nanophase.symmetry import fixed_atoms_symmetric
 
 # SCF recovery ladder: each rung is tried after the previous one failed to converge. Wider smearing
 # changes the energy, so it comes last and is recorded in the settings (and fingerprint) actually used.
