@@ -98,7 +98,10 @@ def composition_of(atoms) -> dict[str, int]:
 
 
 def make_calculated(settings, config_path: Path = REPO / "config/config.yaml") -> tuple[Study, Calculated]:
-    study = Study.from_config(load_config(config_path), root=REPO)
+    """The default study with the six published stacks, every record holding its model energy."""
+    config = load_config(config_path)
+    config["interfaces"]["stacks"] = [list(pair) for pair in PUBLISHED_INTERFACES]
+    study = Study.from_config(config, root=REPO)
     structures = _study_structures(study)
     energies = _energies(study, structures)
     records = {}

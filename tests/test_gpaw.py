@@ -154,3 +154,30 @@ def test_lcao_mode_runs_with_the_shipped_dzp_basis(tmp_path):
     assert record.physics["mode"] == "lcao" and record.physics["basis"] == "dzp"
     assert record.fingerprint != CHEAP.fingerprint("gpaw")  # never subtracted from a plane-wave energy
     assert "dzp" in (tmp_path / "gpaw-1.txt").read_text()
+
+
+CONVERGED_STRESS = CalcSettings(encut_ev=450.0, kpoint_length_a=12.0, fmax_ev_per_a=0.02, scf_energy_tol_ev=1e-5)
+
+
+def test_cell_relaxations_run_in_the_primitive_cell_and_hold_what_they_must(bulk, tmp_path):
+    """relax-cell moves zinc blende CdS from experiment to the PBE lattice (~2 % larger); relax-c at the
+    PbS lattice keeps the in-plane vectors and shrinks the normal (the shell is stretched in plane)."""
+    from nanophase.calculators import run_calculation
+    from nanophase.interfaces import strained_bulk
+
+    cds = bulk["CdS-zb"]
+    record, final = run_calculation(cds, CONVERGED_STRESS, "gpaw", "relax-cell", tmp_path / "bulk", "CdS-zb")
+    assert len(final) == 2 and record.converged and record.task == "relax-cell"
+    a_pbe = (4 * final.get_volume()) ** (1 / 3)  # conventional cell: 4 formula units
+    assert 1.005 < a_pbe / cds.cell.lengths()[0] < 1.04  # PBE overestimates by 1-2 %
+    strained = strained_bulk(cds, bulk["PbS-rs"], "CdS-zb-on-PbS-rs")
+    record, final = run_calculation(strained, CONVERGED_STRESS, "gpaw", "relax-c", tmp_path / "c", "strained")
+    assert record.converged and record.task == "relax-c" and len(final) == 2
+    start = tmp_path / "c" / "relax.traj"
+    first = read_frames(start)[0]
+    assert final.cell.array[:, :2] == pytest.approx(first.cell.array[:, :2], abs=1e-8)
+    assert abs(final.cell.array[0, 2]) != pytest.approx(abs(first.cell.array[0, 2]), abs=1e-3)
+    # without cell relaxation (the quick preset's choice) the task becomes a relaxation of positions
+    record, final = run_calculation(cds, replace(CONVERGED_STRESS, relax_cell=False), "gpaw", "relax-cell",
+                                    tmp_path / "fixed", "CdS-zb")  # fmt: skip
+    assert record.task == "relax" and final.get_volume() == pytest.approx(cds.get_volume() / 4)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from ase.io import read
 
+from nanophase.bulk import read_bulk
 from nanophase.config import load_config
 from nanophase.study import Study
 
@@ -73,7 +74,8 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
         config["slabs"]["zb"]["monolayers"] = 2
         config["interfaces"].pop("stacks")
         config["interfaces"].update(
-            rocksalt_monolayers=[0, 1], zincblende_monolayers=[0, 1], faces=["both", "top"]
+            substrate_layers=3, rocksalt_monolayers=[0, 1], zincblende_monolayers=[0, 1], faces=["both", "top"],
+            fixed="middle",
         )
 
     # the target goes before --configfile, which takes several values
@@ -111,7 +113,7 @@ def trimmed_study(config):
     for key in ("wz", "zb"):
         config["slabs"][key]["monolayers"] = 2
         config["slabs"][key]["vacancies"].update(surface_counts=[1], depth=False, whole_layer=["top"])
-    config["interfaces"].update(substrate_layers=2, stacks=[[1, 0], [0, 1]])
+    config["interfaces"].update(stacks=[[1, 0], [0, 1]])
     config["calculator"].update(backend="gpaw", encut_ev=200.0, max_steps=80)
 
 
@@ -140,23 +142,22 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     assert len(records) == 7 + 1 + 6 + 3 + 2
     assert len({r["fingerprint"] for r in records.values()}) == 1  # every difference is allowed
     assert all(r["converged"] for r in records.values())
-    assert records["CdSe-zb"]["task"] == "relax-cell" and records["CdS-zb-on-PbS-rs"]["task"] == "relax-c"
-    # slabs are cut from the relaxed lattice, the strained shell keeps the relaxed PbS in-plane lattice
-    relaxed_a = read(calcs / "CdSe-zb" / "final.extxyz").cell.lengths()[0]
-    assert relaxed_a != pytest.approx(6.05, abs=1e-3)
+    # the quick preset keeps the curated lattice (relax_cell: false): bulk references relax their atoms in
+    # the primitive cell, slabs are cut from the same lattice, the shells are held at PbS's
+    assert records["CdSe-zb"]["task"] == "relax" and records["CdSe-zb"]["n_atoms"] == 2
+    bulk_a = read_bulk(calcs / "CdSe-zb" / "final.extxyz").cell.lengths()[0]
+    assert bulk_a == pytest.approx(read_bulk(REPO / "structures/bulk/CdSe-zb.cif").cell.lengths()[0], abs=1e-4)
     cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-2ml-1x1-Cdterm.extxyz")
-    assert cut.cell.lengths()[0] == pytest.approx(relaxed_a, abs=1e-6)
-    pbs_a = read(calcs / "PbS-rs" / "final.extxyz").cell.lengths()[0]
-    strained = read(calcs / "CdS-zb-on-PbS-rs" / "final.extxyz").cell.lengths()
-    assert strained[:2] == pytest.approx([pbs_a, pbs_a], abs=1e-6)
-    assert (
-        strained[2] < pbs_a
-    )  # CdS is smaller than PbS: compressed along the normal as it is stretched in plane
+    assert cut.cell.lengths()[0] == pytest.approx(bulk_a, abs=1e-4)
+    pbs_a = read_bulk(calcs / "PbS-rs" / "final.extxyz").cell.lengths()[0]
+    strained = read(calcs / "CdS-zb-on-PbS-rs" / "final.extxyz")
+    assert len(strained) == 2  # the body-centred tetragonal primitive cell, normal along z
+    assert 2 * np.abs(strained.cell.array[:, :2]).max() == pytest.approx(pbs_a, abs=1e-6)
     # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them
     host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
     vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")
     kept = [
-        i for i in range(len(host)) if i not in {int(x) for x in vacancy.info["removed_indices"].split(",")}
+        i for i in range(len(host)) if i not in {int(x) for x in str(vacancy.info["removed_indices"]).split(",")}
     ]
     assert vacancy.positions == pytest.approx(host.positions[kept], abs=1e-6)
     assert "mpiexec --bind-to none -n" in result.stdout + result.stderr
@@ -172,12 +173,13 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     vacancies = table(folder, "vacancy_formation")
     assert len(vacancies) == 4
     assert ((vacancies["E_f atom (eV/vacancy)"] > 0) & (vacancies["E_f atom (eV/vacancy)"] < 10)).all()
-    # references: atom - Se-rich = cohesive energy; Se-rich - Cd-rich = -dH_f
-    cohesive, enthalpy = limits["E_coh Se (eV/atom)"].iloc[0], limits["dH_f (eV/f.u.)"].iloc[0]
-    assert np.allclose(vacancies["E_f atom (eV/vacancy)"] - vacancies["E_f Se-rich (eV/vacancy)"], cohesive)
-    assert np.allclose(
-        vacancies["E_f Se-rich (eV/vacancy)"] - vacancies["E_f Cd-rich (eV/vacancy)"], -enthalpy
-    )
+    # references: atom - Se-rich = cohesive energy; Se-rich - Cd-rich = -dH_f of the slab's own compound
+    compound = {"wurtzite": "CdSe-wz", "zincblende": "CdSe-zb"}
+    limits = limits.set_index("compound")
+    for phase, rows in vacancies.groupby("phase"):
+        cohesive, enthalpy = limits.loc[compound[phase], ["E_coh Se (eV/atom)", "dH_f (eV/f.u.)"]]
+        assert np.allclose(rows["E_f atom (eV/vacancy)"] - rows["E_f Se-rich (eV/vacancy)"], cohesive)
+        assert np.allclose(rows["E_f Se-rich (eV/vacancy)"] - rows["E_f Cd-rich (eV/vacancy)"], -enthalpy)
     interfaces = table(folder, "interface_energies").set_index(["n_rs", "n_zb"])
     assert (
         np.isfinite(interfaces["E_int (meV/A^2)"]).all()

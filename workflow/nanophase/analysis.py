@@ -451,11 +451,16 @@ def settings_caption(records: dict[str, CalcRecord]) -> str:
     first = next(iter(records.values()))
     require_same_settings(*records.values())
     settings = first.settings
+    if "mode" not in first.physics:  # a machine-learned potential
+        return (f"machine-learned potential {first.code} {first.code_version} (not DFT), forces "
+                f"{settings['fmax_ev_per_a']:g} eV/A (fingerprint {first.fingerprint})")  # fmt: skip
     basis = (f"plane waves {settings['encut_ev']:g} eV" if settings["mode"] == "pw"
              else f"LCAO {settings['basis']}, grid {settings['grid_spacing_a']:g} A")  # fmt: skip
     return (
         f"{first.code.upper()} {first.code_version}, {settings['functional']}, {basis}, "
         f"{settings['smearing']} smearing {settings['smearing_ev']:g} eV, SCF {settings['scf_energy_tol_ev']:g} eV, "
-        f"forces {settings['fmax_ev_per_a']:g} eV/A, k-point length {settings['kpoint_length_a']:g} A "
+        f"forces {settings['fmax_ev_per_a']:g} eV/A, k-point length {settings['kpoint_length_a']:g} A"
+        + (f" (bulk {settings['bulk_kpoint_length_a']:g} A)" if settings.get("bulk_kpoint_length_a") else "")
+        + " "
         f"(fingerprint {first.fingerprint})"
     )

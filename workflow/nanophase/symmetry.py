@@ -63,3 +63,18 @@ def fixed_atoms_symmetric(atoms: Atoms, symprec: float = SYMPREC_A) -> bool:
         return True
     permutations = symmetry_permutations(atoms, symprec)
     return all(set(perm[fixed].tolist()) == set(fixed) for perm in permutations)
+
+
+def primitive_cell(atoms: Atoms, symprec: float = SYMPREC_A) -> Atoms:
+    """The primitive cell of a periodic crystal, in the same orientation (no rotation, no idealisation).
+
+    Cell relaxations run in it: a k-point length then gives a denser mesh than in the conventional
+    cell at the same cost, and the normal of a strained shell stays along z.
+    """
+    lattice, scaled, numbers = spglib.standardize_cell(_cell(atoms), to_primitive=True, no_idealize=True,
+                                                       symprec=symprec)  # fmt: skip
+    if len(numbers) == len(atoms):
+        return atoms.copy()
+    primitive = Atoms(numbers=numbers, cell=lattice, scaled_positions=scaled, pbc=True)
+    primitive.info = dict(atoms.info)
+    return primitive

@@ -9,9 +9,13 @@ from ase import Atoms
 
 from nanophase.calculators.records import CalcRecord, read_record, structure_hash, write_record
 from nanophase.calculators.settings import PRESETS, CalcSettings
+from nanophase.symmetry import primitive_cell
 
 BACKENDS = ("gpaw", "vasp", "mlip")
 RELAX_TASKS = ("relax", "relax-cell", "relax-c")
+# tasks that relax a periodic crystal's cell: they run in its primitive cell (same orientation), so that
+# one k-point length gives bulk references a proper mesh (2x2x2 for PbS where the 8-atom cell had Gamma)
+CELL_TASKS = ("relax-cell", "relax-c")
 
 __all__ = [
     "BACKENDS",
@@ -55,34 +59,40 @@ def run_calculation(
 ) -> tuple[CalcRecord, Atoms]:
     """Relax ("relax", "relax-cell", "relax-c") or evaluate ("single-point") `atoms` with one backend.
 
+    Cell relaxations run in the primitive cell of `atoms` (the final structure is that cell; the record's
+    input hash is that of `atoms` as given).
     With settings.prerelax set, a DFT relaxation starts from the geometry the potential relaxed to
     (in workdir/prerelax, resumable too); the record keeps both step counts and wall times.
     """
     workdir = Path(workdir)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
+    input_hash = structure_hash(atoms)  # the structure the rule handed over
+    if task in CELL_TASKS:
+        atoms = primitive_cell(atoms)
+        if not settings.relax_cell:  # the curated lattice is kept (see CalcSettings.relax_cell)
+            task = "relax"
+    prerelaxed = None
     if backend == "mlip":
         from nanophase.calculators.mlip_calc import run_mlip
 
-        return run_mlip(atoms, settings, workdir, task, name)
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
-    prerelaxed = None
-    if settings.prerelax != "none" and task in RELAX_TASKS:
-        prerelaxed = prerelax(atoms, settings, task, workdir / "prerelax")
-        start = atoms
-        atoms = atoms.copy()
-        atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
-        atoms.positions = prerelaxed["positions"]
-        input_hash = structure_hash(start)
-    if backend == "gpaw":
-        from nanophase.calculators.gpaw_calc import run_gpaw
-
-        record, final = run_gpaw(atoms, settings, workdir, task, name)
+        record, final = run_mlip(atoms, settings, workdir, task, name)
     else:
-        from nanophase.calculators.vasp_calc import run_vasp
+        if settings.prerelax != "none" and task in RELAX_TASKS:
+            prerelaxed = prerelax(atoms, settings, task, workdir / "prerelax")
+            atoms = atoms.copy()
+            atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
+            atoms.positions = prerelaxed["positions"]
+        if backend == "gpaw":
+            from nanophase.calculators.gpaw_calc import run_gpaw
 
-        record, final = run_vasp(atoms, settings, workdir, task, name)
+            record, final = run_gpaw(atoms, settings, workdir, task, name)
+        else:
+            from nanophase.calculators.vasp_calc import run_vasp
+
+            record, final = run_vasp(atoms, settings, workdir, task, name)
+    record.input_hash = input_hash
     if prerelaxed is not None:
-        record.input_hash = input_hash  # the structure the rule handed over, not the pre-relaxed one
         record.extra["prerelax"] = {k: v for k, v in prerelaxed.items() if k not in ("cell", "positions")}
     return record, final
 

@@ -127,7 +127,7 @@ def new_record(
         output_hash=structure_hash(final),
         n_atoms=len(final),
         formula=final.get_chemical_formula(mode="metal"),
-        kpoints=list(kpoint_mesh(final, settings.kpoint_length_a)),
+        kpoints=list(kpoint_mesh(final, settings.kpoint_length_for(final))),
         spin_polarized=spin_polarised(final, settings),
         dipole_correction=needs_dipole_correction(final, settings),
         scf_attempts=len(fields.get("attempts", [])) or 1,

@@ -94,7 +94,7 @@ def incar(atoms: Atoms, settings: CalcSettings, task: str) -> Incar:
 
 
 def kpoints(atoms: Atoms, settings: CalcSettings) -> Kpoints:
-    return Kpoints.gamma_automatic(kpoint_mesh(atoms, settings.kpoint_length_a))
+    return Kpoints.gamma_automatic(kpoint_mesh(atoms, settings.kpoint_length_for(atoms)))
 
 
 def poscar(atoms: Atoms) -> Poscar:
