@@ -26,6 +26,7 @@ from math import comb
 from pathlib import Path
 
 import yaml
+from _publish import publish  # benchmarks/_publish.py, beside this script
 
 from nanophase.bulk import read_bulk
 from nanophase.config import load_config
@@ -35,7 +36,6 @@ from nanophase.symmetry import symmetry_permutations
 from nanophase.vacancies import species_planes
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 SCRATCH = REPO / "benchmarks" / "scratch" / "campaign"
 CAMPAIGN_JOBS = 10_000
 
@@ -80,7 +80,7 @@ def canonical_forms(study: Study) -> tuple[int, int]:
             for count in settings.surface_counts:
                 naive += comb(top, count) * (comb(bottom, count) if faces == "both" else 1)
         if settings.depth:
-            naive += sum(len(p) for p in planes[len(planes) // 2:])
+            naive += sum(len(p) for p in planes[len(planes) // 2 :])
         naive += len(settings.whole_layer)
     return distinct, naive
 
@@ -138,10 +138,7 @@ def main() -> None:
     stamp = f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [f"# DAG size and dry-run time ({stamp})", "", "| measurement | value | target / ratio |", "|---|---|---|",
              *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]  # fmt: skip
-    text = "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "campaign.md").write_text(text)
+    publish(lines, "campaign")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from _publish import publish  # benchmarks/_publish.py, beside this script
+
 from nanophase.bulk import read_bulk
 from nanophase.calculators.settings import CalcSettings
 from nanophase.config import load_config
@@ -30,7 +32,6 @@ from nanophase.structio import write_structure
 from nanophase.study import Study
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 SCRATCH = REPO / "benchmarks" / "scratch" / "prerelax"
 TARGET = 0.4
 
@@ -85,10 +86,7 @@ def main() -> None:
         )
     lines += ["", f"All slabs: DFT steps {total_warm} pre-relaxed vs {total_cold} cold = "
                   f"{total_warm / max(total_cold, 1):.2f} (target <= {TARGET}).", ""]  # fmt: skip
-    text = "\n".join(lines)
-    print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"prerelax_{model}.md").write_text(text)
+    publish(lines, f"prerelax_{model}")
 
 
 if __name__ == "__main__":

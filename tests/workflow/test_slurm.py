@@ -14,7 +14,25 @@ from pathlib import Path
 import pytest
 
 from tests.workflow.slurm_cluster import ClusterUnavailable, start_cluster
-from tests.workflow.test_snakemake import REPO, TWO_STRUCTURES
+from tests.workflow.test_snakemake import REPO
+
+# the smallest study: one bulk reference and one slab cut from it, two DFT jobs
+TWO_STRUCTURES = """
+study: tiny
+bulk:
+  CdSe-zb: {{file: {cif}, prototype: zincblende}}
+slabs:
+  zb:
+    bulk: CdSe-zb
+    phase: zincblende
+    surface: "001"
+    monolayers: 1
+    termination: cation
+    vacuum_a: 6.0
+    vacancies: {{surface_counts: [], surface_faces: [], depth: false, whole_layer: []}}
+isolated_atoms: {{species: []}}
+calculator: {{backend: gpaw, preset: quick, encut_ev: 200, kpoint_length_a: 8, fmax_ev_per_a: 0.1}}
+"""
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 

@@ -43,6 +43,14 @@ def identify_prototype(atoms: Atoms) -> str:
     raise ValueError(f"space group {number} with {n_species} species is not a known prototype")
 
 
+def conventional_cell(atoms: Atoms) -> Atoms:
+    """The conventional standard cell of a crystal given in any cell (e.g. a relaxed primitive one)."""
+    structure = AseAtomsAdaptor.get_structure(atoms)
+    return AseAtomsAdaptor.get_atoms(
+        SpacegroupAnalyzer(structure, symprec=SYMPREC_A).get_conventional_standard_structure()
+    )
+
+
 def read_bulk(path: str | Path, name: str | None = None) -> Atoms:
     """Read a bulk crystal and return its conventional standard cell.
 
@@ -64,8 +72,7 @@ def read_bulk(path: str | Path, name: str | None = None) -> Atoms:
         from ase.io import read
 
         structure = AseAtomsAdaptor.get_structure(read(path))
-    conventional = SpacegroupAnalyzer(structure, symprec=SYMPREC_A).get_conventional_standard_structure()
-    atoms = AseAtomsAdaptor.get_atoms(conventional)
+    atoms = conventional_cell(AseAtomsAdaptor.get_atoms(structure))
     atoms.info = {
         "name": name or path.stem,
         "source": str(path),

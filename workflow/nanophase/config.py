@@ -79,12 +79,18 @@ def _check_optional_packages(config: dict) -> None:
     from nanophase.calculators.mlip_calc import INSTALL_HINT, mlip_available
 
     calculator = config.get("calculator", {})
-    wanted = {"calculator.backend": calculator.get("mlip_model", "chgnet")} if calculator.get("backend") == "mlip" else {}
+    wanted = (
+        {"calculator.backend": calculator.get("mlip_model", "chgnet")}
+        if calculator.get("backend") == "mlip"
+        else {}
+    )
     if calculator.get("prerelax", "none") != "none":
         wanted["calculator.prerelax"] = calculator["prerelax"]
     for key, model in wanted.items():
         if not mlip_available(model):
-            raise ConfigError(f"invalid config: {key}: the {model} potential is not installed; {INSTALL_HINT}")
+            raise ConfigError(
+                f"invalid config: {key}: the {model} potential is not installed; {INSTALL_HINT}"
+            )
 
 
 def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict:

@@ -239,7 +239,7 @@ def run_facts(study, calculated) -> RunFacts:
     """Everything validation_table needs from a study and its calculations (nanophase.analysis.Calculated)."""
     from dataclasses import replace
 
-    from nanophase.bulk import read_bulk
+    from nanophase.bulk import conventional_cell, read_bulk
     from nanophase.slabs import build_slab
     from nanophase.vacancies import VacancySettings, plan_vacancies
 
@@ -262,8 +262,11 @@ def run_facts(study, calculated) -> RunFacts:
     if study.interfaces is not None:
         keys = (study.interfaces.substrate, study.interfaces.zincblende_shell)
         lattice_experiment = tuple(float(read_bulk(study.bulk_files[k]).cell.cellpar()[0]) for k in keys)
-        if all(k in calculated.structures for k in keys):
-            lattice_run = tuple(float(calculated.structures[k].cell.cellpar()[0]) for k in keys)
+        # only a run that relaxed its lattices has PBE lattice constants of its own
+        if record.settings.get("relax_cell", True) and all(k in calculated.structures for k in keys):
+            lattice_run = tuple(
+                float(conventional_cell(calculated.structures[k]).cell.cellpar()[0]) for k in keys
+            )
     return RunFacts(
         physics=record.physics,
         settings=record.settings,

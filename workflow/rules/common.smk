@@ -226,6 +226,8 @@ def calc_launcher(wildcards, threads, resources):
     else:
         mpiexec = os.environ.get("NANOPHASE_MPIEXEC", "mpiexec --bind-to none")
         launcher = f"{mpiexec} -n {threads}"
+        if os.geteuid() == 0:  # containers and CI machines run as root; Open MPI refuses without these
+            launcher = f"OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 {launcher}"
     return f"OMP_NUM_THREADS=1 {launcher} {PYTHON} -m gpaw python"
 
 
