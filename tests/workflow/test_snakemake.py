@@ -213,7 +213,8 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
     def small(config):
         config["slabs"] = {"zb": config["slabs"]["zb"]}
         config.pop("interfaces")
-        config["bulk"] = {k: v for k, v in config["bulk"].items() if k == "CdSe-zb"}
+        # the compound and its two chemical-potential limits
+        config["bulk"] = {k: v for k, v in config["bulk"].items() if k in ("CdSe-zb", "Cd-hcp", "Se-trigonal")}
         config["calculator"] = {"backend": "vasp", "preset": "paper"}
 
     result = snakemake(
@@ -228,6 +229,7 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     folders = sorted(p.name for p in (tmp_path / "results" / "vasp_inputs").iterdir())
     assert folders == [
+        "Cd-hcp",
         "CdSe-zb",
         "CdSe-zb-001-3ml-1x1-Cdterm",
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-depth1-a",
@@ -235,6 +237,7 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-top",
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-top-1-a",
         "Se-atom",
+        "Se-trigonal",
     ]
     for folder in folders:
         files = {p.name for p in (tmp_path / "results" / "vasp_inputs" / folder).iterdir()}
