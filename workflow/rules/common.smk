@@ -246,6 +246,8 @@ def vasp_input_structure(wildcards):
 CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 
 
+# Names are checked against the study by the input functions. An alternation of every name here would
+# be inlined into every path pattern and scanned at each match: a 10,000-job dry run took 103 s instead of 39 s.
 wildcard_constraints:
     bulk="|".join(re.escape(key) for key in STUDY.bulk_files),
-    name="|".join(re.escape(name) for name in STUDY.families),
+    name=r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
