@@ -3,8 +3,7 @@
 For each slab of config/config.yaml (cut from the curated bulk lattice), GPAW relaxes it with the
 study's settings twice, side by side in one run: from the cut geometry (the baseline) and from the
 geometry CHGNet (or SevenNet-0) relaxed it to. Both reach the same fmax. Prints a table and writes it
-to benchmarks/results/prerelax.md. Run from the repository root (as root, with
-OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
+to benchmarks/results/prerelax_<model>.md. Run from the repository root:
 
     .venv/bin/python benchmarks/bench_prerelax.py [chgnet|sevenn]
 
@@ -43,7 +42,10 @@ def relax(name: str, structure: Path, settings: CalcSettings, label: str, ranks:
                "nanophase", "calc", "--backend", "gpaw", "--name", name, "--task", "relax", "--structure",
                str(structure), "--settings", json.dumps(settings.to_dict()), "--workdir", str(folder / "work"),
                "--record", str(folder / "record.json"), "--final", str(folder / "final.extxyz")]  # fmt: skip
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if os.geteuid() == 0:  # Open MPI refuses to start as root without these
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    subprocess.run(command, check=True, capture_output=True, env=env)
     return json.loads((folder / "record.json").read_text())
 
 

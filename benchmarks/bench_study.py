@@ -1,7 +1,6 @@
 """Benchmark: a study end to end (every calculation, table and figure), from an empty folder.
 
-Prints a table and writes it to benchmarks/results/<name>.md. Run from the repository root (as root,
-Open MPI also needs OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
+Prints a table and writes it to benchmarks/results/<name>.md. Run from the repository root:
 
     .venv/bin/python benchmarks/bench_study.py                       # the default study, GPAW
     .venv/bin/python benchmarks/bench_study.py screening config/paper.yaml config/screening.yaml
