@@ -97,7 +97,7 @@ def composition_of(atoms) -> dict[str, int]:
     return {s: symbols.count(s) for s in set(symbols)}
 
 
-def make_calculated(settings, config_path: Path = REPO / "config/config.yaml") -> tuple[Study, Calculated]:
+def make_calculated(settings, config_path: Path = REPO / "config/config.yaml", code: str = "gpaw") -> tuple[Study, Calculated]:
     """The default study with the six published stacks, every record holding its model energy."""
     config = load_config(config_path)
     config["interfaces"]["stacks"] = [list(pair) for pair in PUBLISHED_INTERFACES]
@@ -108,7 +108,7 @@ def make_calculated(settings, config_path: Path = REPO / "config/config.yaml") -
     for name in study.structure_names():
         atoms = structures[name]
         records[name] = new_record(
-            name, TASKS[study.families[name]], "gpaw", "test", settings, atoms, energy_ev=energies[name],
+            name, TASKS[study.families[name]], code, "test", settings, atoms, energy_ev=energies[name],
             forces=np.zeros((len(atoms), 3)), input_hash="", max_force_ev_per_a=0.0, converged=True,
             ionic_steps=3, wall_time_s=1.0,
         )  # fmt: skip
@@ -279,6 +279,20 @@ def test_validation_passes_records_with_the_published_values_at_published_settin
     assert table.loc["lower shell phase at 1 and 2 ML (published: rock salt at both)", "verdict"] == "pass"
     # 4.5 eV against the published 5.12 eV: outside the 0.3 eV tolerance
     assert table.loc["Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"] == "fail"
+
+
+def test_validation_of_a_screening_run_compares_no_dft_number():
+    """Energies from a machine-learned potential are never judged against the published DFT numbers."""
+    study, calculated = make_calculated(replace(PRESETS["paper"], mlip_model="chgnet"), code="chgnet")
+    tables = paper.paper_tables(study, calculated, (200.0,))
+    table = validation_table(tables["vacancy_formation"], tables["interface_energies"], tables["interface_ordering"],
+                             run_facts(study, calculated)).set_index("quantity")  # fmt: skip
+    energies = table[table["unit"] == "meV/A^2"]
+    assert len(energies) == 6
+    assert set(energies["verdict"]) == {"not comparable: machine-learned potential chgnet, not DFT (screening)"}
+    assert set(energies["run settings"]) == {"chgnet test: fmax 0.01"}
+    # kinematics and composition do not depend on the energies: still judged
+    assert table.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"
 
 
 def test_tables_rebuilt_from_record_files(laptop, tmp_path):

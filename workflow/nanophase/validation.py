@@ -130,11 +130,9 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
     """One row per published number (and two for composition and lattice mismatch: run and published geometry)."""
     by_key = {p.key: p for p in PUBLISHED}
     dft_gaps = settings_gaps(facts.physics, facts.settings)
-    dft_settings = (
-        f"{facts.code}: "
-        + ", ".join(f"{k} {v}" for k, v in facts.physics.items() if k != "code")
-        + f", fmax {facts.settings.get('fmax_ev_per_a')}"
-    )
+    settings_items = [f"{k} {v}" for k, v in facts.physics.items() if k != "code"]
+    settings_items.append(f"fmax {facts.settings.get('fmax_ev_per_a')}")
+    dft_settings = f"{facts.code}: {', '.join(settings_items)}"
     rows = []
 
     # the study's Se vacancy formation energy: one surface vacancy of the wurtzite sheet, vs. the atom
@@ -204,7 +202,8 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
             value = facts.ratios_run[index]
             rows.append(_row(published, value, f"{facts.wz_monolayers} ML wurtzite slab of this run",
                              _judge(published, value, gaps), "the run's slab geometry"))  # fmt: skip
-        if facts.ratios_published_geometry is not None:
+        # a run at the published thickness already is the published geometry: no second row
+        if facts.ratios_published_geometry is not None and facts.wz_monolayers != PUBLISHED_MONOLAYERS:
             value = facts.ratios_published_geometry[index]
             rows.append(_row(published, value, f"{PUBLISHED_MONOLAYERS} ML wurtzite (11-20) slab built by nanophase",
                              _judge(published, value, []), "geometry only: no DFT involved"))  # fmt: skip
@@ -220,7 +219,7 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
         a_sub, a_shell = facts.lattice_run
         value = 100.0 * (a_sub - a_shell) / a_shell
         rows.append(_row(published, value, f"{dft_settings}; relaxed a = {a_sub:.3f} / {a_shell:.3f} A",
-                         _judge(published, value, dft_gaps), "PBE lattices of this run"))  # fmt: skip
+                         _judge(published, value, dft_gaps), "lattices relaxed in this run"))  # fmt: skip
     return pd.DataFrame(rows)
 
 
