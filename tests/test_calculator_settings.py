@@ -56,6 +56,8 @@ def test_fingerprint_changes_with_physics(change):
         {"optimizer": "FIRE"},
         {"scf_max_iterations": 50},
         {"basis": "szp"},
+        {"prerelax": "chgnet"},
+        {"prerelax": "chgnet", "prerelax_hessian": False},
     ],
 )
 def test_fingerprint_ignores_how_the_minimum_is_reached(change):

@@ -9,15 +9,31 @@ import numpy as np
 import pytest
 from ase.io.trajectory import Trajectory
 
+from nanophase.bulk import read_bulk
 from nanophase.calculators import run_calculation
-from nanophase.calculators.mlip_calc import mlip_available, mlip_calculator, run_mlip
-from nanophase.calculators.optimize import max_free_force
+from nanophase.calculators.mlip_calc import (
+    MIN_CURVATURE,
+    mlip_available,
+    mlip_calculator,
+    mlip_hessian,
+    run_mlip,
+)
+from nanophase.calculators.optimize import max_free_force, relax, seed_bfgs_hessian
 from nanophase.calculators.settings import PRESETS, CalcSettings
-from nanophase.config import ConfigError, validate_config
+from nanophase.config import ConfigError, load_config, validate_config
 from nanophase.energetics import SettingsMismatch, require_same_settings
+from nanophase.study import Study
+from nanophase.symmetry import symmetry_operations
 
 MODELS = [pytest.param(m, marks=pytest.mark.skipif(not mlip_available(m), reason=f"{m} not installed"))
           for m in ("chgnet", "sevenn")]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def default_slabs(repo):
+    """The default study's pristine slabs (wz with its middle layer fixed, zb), by config key."""
+    study = Study.from_config(load_config(repo / "config" / "config.yaml"), root=repo)
+    return {m.key: m.build(read_bulk(repo / study.bulk_files[m.bulk], name=m.bulk))[m.name] for m in study.slabs}
 
 
 @pytest.fixture()
@@ -79,6 +95,45 @@ def test_prerelaxed_gpaw_relaxation_starts_from_the_potential_geometry(bulk, tmp
         assert mlip_path[0].positions == pytest.approx(atoms.positions, abs=1e-8)
     assert record.converged and record.code == "gpaw"
     assert record.fingerprint == settings.fingerprint("gpaw")  # the potential does not enter the DFT physics
+    assert prerelax["hessian_seeded"] and prerelax["hessian_wall_time_s"] > 0
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_seeded_hessian_cuts_bfgs_steps_and_keeps_fixed_atoms(default_slabs, tmp_path):
+    """The potential's Hessian (symmetric, fixed atoms decoupled, curvatures >= MIN_CURVATURE) as the
+    BFGS start: relaxing with the same potential from a perturbed minimum takes fewer steps than
+    BFGS's uniform guess, and a relaxation that has begun is never reseeded."""
+    slab = default_slabs["wz"].copy()
+    slab.calc = mlip_calculator("chgnet")
+    relax(slab, tmp_path / "minimum", 0.01, 300)
+    fixed = slab.constraints[0].index
+    start = slab.copy()
+    start.rattle(stdev=0.03, seed=7)
+    start.set_positions(start.positions)  # the constraint keeps the fixed atoms where they were
+    hessian = mlip_hessian(start, "chgnet")
+    assert np.allclose(hessian, hessian.T)
+    assert np.linalg.eigvalsh(hessian).min() >= MIN_CURVATURE - 1e-9
+    dof_fixed = [3 * a + k for a in fixed for k in range(3)]
+    assert np.allclose(hessian[dof_fixed][:, dof_fixed], 70.0 * np.eye(len(dof_fixed)))
+    free = [i for i in range(3 * len(start)) if i not in dof_fixed]
+    assert np.allclose(hessian[np.ix_(dof_fixed, free)], 0.0)
+    # the pristine zb slab's Hessian commutes with each of its symmetry operations (a step keeps them)
+    pristine = default_slabs["zb"]
+    zb_hessian = mlip_hessian(pristine, "chgnet")
+    for perm, rotation in symmetry_operations(pristine):
+        operation = np.kron(np.eye(len(pristine))[perm].T, rotation)  # u_i -> R u_i on atom perm[i]
+        assert np.allclose(operation @ zb_hessian @ operation.T, zb_hessian, atol=1e-9)
+    steps = {}
+    for label in ("uniform", "seeded"):
+        atoms = start.copy()
+        atoms.calc = mlip_calculator("chgnet")
+        if label == "seeded":
+            assert seed_bfgs_hessian(tmp_path / label, atoms, hessian)
+        outcome = relax(atoms, tmp_path / label, 0.02, 300)
+        assert outcome.converged and np.allclose(atoms.positions[fixed], start.positions[fixed])
+        steps[label] = outcome.steps
+    assert steps["seeded"] < steps["uniform"], steps
+    assert not seed_bfgs_hessian(tmp_path / "seeded", start, hessian)  # begun: its own state is kept
 
 
 def test_missing_extra_fails_at_config_validation(monkeypatch):

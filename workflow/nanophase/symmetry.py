@@ -21,14 +21,14 @@ def spacegroup_number(atoms: Atoms, symprec: float = SYMPREC_A) -> int:
     return int(dataset.number)
 
 
-def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarray:
-    """Atom permutations induced by the space-group operations of a (slab) cell.
+def symmetry_operations(atoms: Atoms, symprec: float = SYMPREC_A) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each space-group operation as (atom permutation, Cartesian rotation matrix).
 
-    Row g maps atom i onto atom perm[g, i]. Includes the pure translations of supercells.
+    The permutation maps atom i onto atom perm[i]; the rotation acts on column vectors.
     """
     lattice, scaled, numbers = _cell(atoms)
     symmetry = spglib.get_symmetry((lattice, scaled, numbers), symprec=symprec)
-    perms = []
+    operations = []
     for rotation, translation in zip(symmetry["rotations"], symmetry["translations"], strict=True):
         image = scaled @ rotation.T + translation
         delta = image[:, None, :] - scaled[None, :, :]
@@ -38,8 +38,35 @@ def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarra
         target = np.argmin(distance, axis=1)
         if np.max(distance[np.arange(len(atoms)), target]) > 2 * symprec + 1e-6:
             raise ValueError("a symmetry operation does not map the structure onto itself")
-        perms.append(target)
-    return np.unique(np.array(perms), axis=0)
+        # fractional s' = r s + t with Cartesian x = A^T s (A: cell vectors as rows)
+        operations.append((target, lattice.T @ rotation @ np.linalg.inv(lattice.T)))
+    return operations
+
+
+def symmetry_permutations(atoms: Atoms, symprec: float = SYMPREC_A) -> np.ndarray:
+    """Atom permutations induced by the space-group operations of a (slab) cell.
+
+    Row g maps atom i onto atom perm[g, i]. Includes the pure translations of supercells.
+    """
+    return np.unique(np.array([perm for perm, _ in symmetry_operations(atoms, symprec)]), axis=0)
+
+
+def symmetrize_hessian(atoms: Atoms, hessian: np.ndarray, symprec: float = SYMPREC_A) -> np.ndarray:
+    """The group average of a 3N x 3N Hessian over the operations that keep the fixed atoms fixed.
+
+    A relaxation step H^-1 f then keeps every symmetry the forces have: codes that reduce k-points by
+    the structure's symmetry (GPAW) refuse a step that breaks it.
+    """
+    fixed = sorted({int(i) for c in atoms.constraints if hasattr(c, "index") for i in c.index})
+    n = 3 * len(atoms)
+    average = np.zeros((n, n))
+    kept = [(perm, rot) for perm, rot in symmetry_operations(atoms, symprec) if set(perm[fixed].tolist()) == set(fixed)]
+    for perm, rotation in kept:
+        operation = np.zeros((n, n))  # displacement u_i -> R u_i on atom perm[i]
+        for i, j in enumerate(perm):
+            operation[3 * j : 3 * j + 3, 3 * i : 3 * i + 3] = rotation
+        average += operation @ hessian @ operation.T
+    return average / len(kept)
 
 
 def faces_equivalent(slab: Atoms, symprec: float = SYMPREC_A) -> bool:

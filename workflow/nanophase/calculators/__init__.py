@@ -83,6 +83,11 @@ def run_calculation(
             atoms = atoms.copy()
             atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
             atoms.positions = prerelaxed["positions"]
+            # ASE's BFGS drives only GPAW relaxations (VASP relaxes itself); positions only: a cell
+            # filter changes the degrees of freedom
+            seeded_bfgs = settings.prerelax_hessian and settings.optimizer == "BFGS"
+            if backend == "gpaw" and task == "relax" and seeded_bfgs:
+                prerelaxed.update(seed_hessian(atoms, settings.prerelax, workdir))
         if backend == "gpaw":
             from nanophase.calculators.gpaw_calc import run_gpaw
 
@@ -123,6 +128,28 @@ def prerelax(atoms: Atoms, settings: CalcSettings, task: str, workdir: Path) -> 
         "cell": trial.cell.array.copy(),
         "positions": trial.positions.copy(),
     }
+    return broadcast(result if world.rank == 0 else None, root=0, comm=world)
+
+
+def seed_hessian(atoms: Atoms, model: str, workdir: Path) -> dict:
+    """Rank 0 writes the potential's Hessian at `atoms` as the BFGS start state of the DFT relaxation.
+
+    A relaxation that has already begun keeps its own state (nothing is computed or written then).
+    """
+    import time
+
+    from ase.parallel import broadcast, world
+
+    from nanophase.calculators.mlip_calc import mlip_hessian
+    from nanophase.calculators.optimize import OPTIMIZER_STATE, TRAJECTORY, seed_bfgs_hessian
+
+    started = (workdir / TRAJECTORY).exists() or (workdir / OPTIMIZER_STATE).exists()
+    result = {"hessian_seeded": False, "hessian_wall_time_s": 0.0}
+    if world.rank == 0 and not started:
+        start = time.perf_counter()
+        result["hessian_seeded"] = seed_bfgs_hessian(workdir, atoms, mlip_hessian(atoms, model))
+        result["hessian_wall_time_s"] = time.perf_counter() - start
+    world.barrier()
     return broadcast(result if world.rank == 0 else None, root=0, comm=world)
 
 

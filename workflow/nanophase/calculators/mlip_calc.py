@@ -12,10 +12,13 @@ import importlib.util
 import time
 from pathlib import Path
 
+import numpy as np
 from ase import Atoms
+from ase.constraints import FixAtoms
 
 from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
+from nanophase.symmetry import symmetrize_hessian
 
 # model name -> the pip package that provides it (and its weights)
 MLIP_PACKAGES = {"chgnet": "chgnet", "sevenn": "sevenn"}
@@ -50,6 +53,42 @@ def mlip_calculator(model: str):
     from sevenn.calculator import SevenNetCalculator
 
     return SevenNetCalculator("7net-0", device="cpu")
+
+
+# BFGS's default curvature (ase.optimize.BFGS alpha), kept for fixed atoms, and the smallest curvature
+# the seeded Hessian may have: the free slab's translations are zero modes, and BFGS divides by |omega|
+DEFAULT_CURVATURE = 70.0
+MIN_CURVATURE = 2.0
+
+
+def mlip_hessian(atoms: Atoms, model: str, delta_a: float = 0.01) -> np.ndarray:
+    """The potential's Hessian of `atoms` (eV/A^2, 3N x 3N) by central differences of the forces.
+
+    Fixed atoms (FixAtoms) keep BFGS's default diagonal and no coupling, so that a seeded relaxation
+    moves exactly the atoms a cold one would. The matrix is made symmetric, averaged over the
+    structure's symmetry operations (the potential's noise would otherwise let a step break a symmetry
+    the DFT code uses), and its eigenvalues are taken as |omega| floored at MIN_CURVATURE.
+    """
+    trial = atoms.copy()
+    trial.set_constraint()
+    trial.calc = mlip_calculator(model)
+    fixed = {int(i) for c in atoms.constraints if isinstance(c, FixAtoms) for i in c.index}
+    n = 3 * len(atoms)
+    hessian = np.eye(n) * DEFAULT_CURVATURE
+    free = [3 * a + k for a in range(len(atoms)) if a not in fixed for k in range(3)]
+    start = trial.positions.copy()
+    for column in free:
+        gradients = []
+        for sign in (1.0, -1.0):
+            trial.positions = start
+            trial.positions[column // 3, column % 3] += sign * delta_a
+            gradients.append(-trial.get_forces().ravel())
+        hessian[free, column] = (gradients[0] - gradients[1])[free] / (2.0 * delta_a)
+    hessian = symmetrize_hessian(atoms, 0.5 * (hessian + hessian.T))
+    block = hessian[np.ix_(free, free)]
+    omega, vectors = np.linalg.eigh(block)
+    hessian[np.ix_(free, free)] = (vectors * np.maximum(np.abs(omega), MIN_CURVATURE)) @ vectors.T
+    return hessian
 
 
 def mlip_relax(atoms: Atoms, model: str, workdir: str | Path, task: str, fmax_ev_per_a: float, max_steps: int,

@@ -66,6 +66,24 @@ def _valid_state(path: Path) -> bool:
         return False
 
 
+def seed_bfgs_hessian(workdir: Path, atoms: Atoms, hessian: np.ndarray, maxstep_a: float = 0.2) -> bool:
+    """Give a BFGS relaxation that has not started in `workdir` this Hessian (eV/A^2, 3N x 3N) to start from.
+
+    Written in ASE's own restart format, with the start geometry as BFGS's last position, so that its
+    first step uses the Hessian as is. A relaxation that has already begun (trajectory or state present)
+    keeps its own state: returns False and writes nothing. Call on one rank; relax() reads it on all.
+    """
+    from ase.io.jsonio import write_json
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    if (workdir / TRAJECTORY).exists() or (workdir / OPTIMIZER_STATE).exists():
+        return False
+    positions = atoms.positions.ravel().copy()
+    with atomic_path(workdir / OPTIMIZER_STATE) as tmp, open(tmp, "w") as handle:
+        write_json(handle, (hessian, positions, np.zeros_like(positions), maxstep_a))
+    return True
+
+
 def relax(
     atoms: Atoms,
     workdir: Path,

@@ -66,6 +66,8 @@ class CalcSettings:
         mlip_model: the machine-learned potential of the mlip backend (chgnet, sevenn = SevenNet-0).
         prerelax: "none", or a potential that relaxes a structure before the DFT relaxation starts
             from its geometry (same constraints and task); the DFT energy alone is recorded.
+        prerelax_hessian: with prerelax, a GPAW BFGS relaxation of positions starts from the
+            potential's Hessian at its minimum instead of BFGS's uniform 70 eV/A^2 guess.
         relax_cell: bulk references relax their cell (relax-cell) and strained shells their normal
             (relax-c). False keeps the curated lattice for every structure (positions still relax):
             for low cutoffs, whose stress (Pulay error) would shrink the cells.
@@ -89,6 +91,7 @@ class CalcSettings:
     scf_max_iterations: int = 300
     mlip_model: str = "chgnet"
     prerelax: str = "none"
+    prerelax_hessian: bool = True
     relax_cell: bool = True
 
     def __post_init__(self) -> None:
