@@ -204,7 +204,7 @@ def test_interface_energies_and_their_terms(laptop):
 
 def test_knockon_sites_use_the_atom_referenced_energy(laptop):
     study, calculated = laptop
-    sites = analysis.knockon_sites(study, calculated, (80.0, 200.0))
+    sites = analysis.knockon_sites(study, analysis.vacancy_formation(study, calculated), (80.0, 200.0))
     single = [s for m in study.slabs for s in m.vacancies if len(s.removed) == 1]
     assert len(sites) == 2 * len(single)
     wz = sites[sites["phase"] == "wurtzite"].iloc[0]

@@ -54,7 +54,7 @@ class Calculated:
         return in_plane_area_a2(self.structures[name])
 
 
-def limit_label(limit: str, refs: SeReferences, formula: str) -> str:
+def limit_label(limit: str, formula: str) -> str:
     """ "Se-rich" / "Cd-rich" for the anion-rich / cation-rich limit of `formula`."""
     cation, anion = formula_elements(formula)
     return f"{anion if limit == 'anion-rich' else cation}-rich"
@@ -109,6 +109,7 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
         cation, anion = formula_elements(formula)
         host = calculated.record(model.name)
         mu_atom = _atom_potentials(study, model, calculated)
+        labels = {limit: limit_label(limit, formula) for limit in LIMITS}
         for spec in model.vacancies:
             defect = calculated.record(spec.name)
             n = len(spec.removed)
@@ -125,8 +126,7 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
             }
             for limit in LIMITS:
                 mu = chemical_potentials(refs, formula, refs.mu(limit))
-                label = limit_label(limit, refs, formula)
-                row[f"E_f {label} (eV/vacancy)"] = vacancy_formation_energy(defect, host, mu) / n
+                row[f"E_f {labels[limit]} (eV/vacancy)"] = vacancy_formation_energy(defect, host, mu) / n
             row["dE (meV/atom)"] = 1000.0 * energy_per_atom_change(defect, host)
             row["records"] = f"{spec.name}; {model.name}; {'; '.join(study.references[model.key].names())}"
             rows.append(row)
@@ -198,7 +198,7 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
         formula = study.references[model.key].formula
         host = calculated.record(model.name)
         area = calculated.area_a2(model.name)
-        labels = {limit: limit_label(limit, refs, formula) for limit in LIMITS}
+        labels = {limit: limit_label(limit, formula) for limit in LIMITS}
         pristine = {"structure": model.name, "phase": model.settings.phase, "concentration": 0.0,
                     "dE (meV/atom)": 0.0}  # fmt: skip
         for limit in LIMITS:
@@ -289,7 +289,7 @@ def interface_energies(study: Study, calculated: Calculated) -> pd.DataFrame:
     model = study.interfaces
     if model is None:
         return pd.DataFrame()
-    bare_name = model.names[[s.decorated_faces for s in model.stacks].index(0)]
+    bare_name = model.bare_name
     bare = calculated.record(bare_name)
     shell_formula = study_formula(calculated.record(model.zincblende_shell))
     e_bulk = {role: energy_per_formula_unit(calculated.record(key), shell_formula)
@@ -346,7 +346,7 @@ def study_formula(record: CalcRecord) -> str:
 def substrate_surface_energy(study: Study, calculated: Calculated) -> float:
     """gamma of the bare substrate slab, (E_slab - N e_bulk) / (2 A), eV/A^2 (a stoichiometric slab)."""
     model = study.interfaces
-    bare_name = model.names[[s.decorated_faces for s in model.stacks].index(0)]
+    bare_name = model.bare_name
     bare, bulk = calculated.record(bare_name), calculated.record(model.substrate)
     require_same_settings(bare, bulk)
     formula = study_formula(bulk)
@@ -396,10 +396,9 @@ def knockon_limits(
     return pd.DataFrame(rows)
 
 
-def knockon_sites(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]) -> pd.DataFrame:
-    """Every single-atom vacancy site: its displacement-energy proxy (E_f against the isolated atom),
-    the threshold voltage, and E_max and both cross-sections at each voltage."""
-    vacancies = vacancy_formation(study, calculated)
+def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[float, ...]) -> pd.DataFrame:
+    """Every single-atom vacancy site: its displacement-energy proxy (E_f against the isolated atom, from
+    the vacancy_formation table), the threshold voltage, and E_max and both cross-sections at each voltage."""
     rows = []
     for model in vacancy_models(study):
         for spec in model.vacancies:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 from ase.build import make_supercell
+from ase.constraints import FixAtoms
 
 # Atoms whose heights along the normal differ by less than this belong to one plane. Planes of the
 # structures built here are >= 1.4 A apart; relaxed inputs are still ideal bulk, so 0.3 A is safe.
@@ -161,3 +162,8 @@ def middle_layers(n_layers: int) -> tuple[int, ...]:
     if n_layers % 2:
         return (n_layers // 2,)
     return (n_layers // 2 - 1, n_layers // 2)
+
+
+def fixed_indices(atoms: Atoms) -> list[int]:
+    """Indices of the atoms held by FixAtoms constraints, sorted."""
+    return sorted({int(i) for c in atoms.constraints if isinstance(c, FixAtoms) for i in c.index})

@@ -86,19 +86,20 @@ def paper_tables(
     study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]
 ) -> dict[str, pd.DataFrame]:
     """Every table of the study, by stem."""
+    vacancies = analysis.vacancy_formation(study, calculated)
     stability = analysis.phase_stability(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
     return {
         "records": analysis.records_table(calculated),
         "chemical_potentials": analysis.chemical_potential_limits(study, calculated),
-        "vacancy_formation": analysis.vacancy_formation(study, calculated),
+        "vacancy_formation": vacancies,
         "formation_energy_scan": analysis.formation_energy_scan(study, calculated),
         "phase_stability": stability,
         "stability_conclusions": analysis.stability_conclusions(stability),
         "interface_energies": interfaces,
         "interface_ordering": analysis.interface_ordering(interfaces),
         "knockon_limits": analysis.knockon_limits(voltages_kv),
-        "knockon_sites": analysis.knockon_sites(study, calculated, voltages_kv),
+        "knockon_sites": analysis.knockon_sites(study, vacancies, voltages_kv),
     }
 
 

@@ -84,6 +84,11 @@ class InterfaceModel:
     names: tuple[str, ...]
     strained: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def bare_name(self) -> str:
+        """The bare substrate slab (no shell), the reference of every interface energy."""
+        return self.names[[s.decorated_faces for s in self.stacks].index(0)]
+
     def build_strained(self, shell_bulk: dict[str, Atoms], substrate_bulk: Atoms) -> dict[str, Atoms]:
         """Each shell bulk at the substrate's in-plane lattice, by strained-structure name."""
         return {

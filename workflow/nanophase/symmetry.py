@@ -6,6 +6,8 @@ import numpy as np
 import spglib
 from ase import Atoms
 
+from nanophase.layers import fixed_indices
+
 SYMPREC_A = 0.01
 
 
@@ -57,7 +59,7 @@ def symmetrize_hessian(atoms: Atoms, hessian: np.ndarray, symprec: float = SYMPR
     A relaxation step H^-1 f then keeps every symmetry the forces have: codes that reduce k-points by
     the structure's symmetry (GPAW) refuse a step that breaks it.
     """
-    fixed = sorted({int(i) for c in atoms.constraints if hasattr(c, "index") for i in c.index})
+    fixed = fixed_indices(atoms)
     n = 3 * len(atoms)
     average = np.zeros((n, n))
     kept = [(perm, rot) for perm, rot in symmetry_operations(atoms, symprec) if set(perm[fixed].tolist()) == set(fixed)]
@@ -85,7 +87,7 @@ def fixed_atoms_symmetric(atoms: Atoms, symprec: float = SYMPREC_A) -> bool:
     Otherwise a relaxation breaks the symmetry the code detected from the positions alone (e.g. a
     slab fixed at its bottom plane only), and the code must not reduce k-points or forces by it.
     """
-    fixed = sorted({int(i) for c in atoms.constraints if hasattr(c, "index") for i in c.index})
+    fixed = fixed_indices(atoms)
     if not fixed:
         return True
     permutations = symmetry_permutations(atoms, symprec)

@@ -228,7 +228,8 @@ def _layer_ratios(slab, vacancies) -> tuple[float, float]:
     ratios = []
     for faces in ("top", "both"):
         spec = next(s for s in vacancies if "layer" in s.series.split(";") and s.faces == faces)
-        kept = [s for i, s in enumerate(slab.get_chemical_symbols()) if i not in set(spec.removed)]
+        removed = set(spec.removed)
+        kept = [s for i, s in enumerate(slab.get_chemical_symbols()) if i not in removed]
         cation = next(element for element in kept if element != spec.species)
         ratios.append(kept.count(spec.species) / kept.count(cation))
     return ratios[0], ratios[1]

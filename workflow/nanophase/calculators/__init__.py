@@ -141,11 +141,10 @@ def seed_hessian(atoms: Atoms, model: str, workdir: Path) -> dict:
     from ase.parallel import broadcast, world
 
     from nanophase.calculators.mlip_calc import mlip_hessian
-    from nanophase.calculators.optimize import OPTIMIZER_STATE, TRAJECTORY, seed_bfgs_hessian
+    from nanophase.calculators.optimize import relaxation_started, seed_bfgs_hessian
 
-    started = (workdir / TRAJECTORY).exists() or (workdir / OPTIMIZER_STATE).exists()
     result = {"hessian_seeded": False, "hessian_wall_time_s": 0.0}
-    if world.rank == 0 and not started:
+    if world.rank == 0 and not relaxation_started(workdir):
         start = time.perf_counter()
         result["hessian_seeded"] = seed_bfgs_hessian(workdir, atoms, mlip_hessian(atoms, model))
         result["hessian_wall_time_s"] = time.perf_counter() - start

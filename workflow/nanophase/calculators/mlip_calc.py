@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-from ase.constraints import FixAtoms
 
 from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
+from nanophase.layers import fixed_indices
 from nanophase.symmetry import symmetrize_hessian
 
 # model name -> the pip package that provides it (and its weights)
@@ -72,7 +72,7 @@ def mlip_hessian(atoms: Atoms, model: str, delta_a: float = 0.01) -> np.ndarray:
     trial = atoms.copy()
     trial.set_constraint()
     trial.calc = mlip_calculator(model)
-    fixed = {int(i) for c in atoms.constraints if isinstance(c, FixAtoms) for i in c.index}
+    fixed = set(fixed_indices(atoms))
     n = 3 * len(atoms)
     hessian = np.eye(n) * DEFAULT_CURVATURE
     free = [3 * a + k for a in range(len(atoms)) if a not in fixed for k in range(3)]

@@ -66,6 +66,11 @@ def _valid_state(path: Path) -> bool:
         return False
 
 
+def relaxation_started(workdir: Path) -> bool:
+    """A relaxation has begun in `workdir`: it has a trajectory or an optimiser state to resume from."""
+    return (workdir / TRAJECTORY).exists() or (workdir / OPTIMIZER_STATE).exists()
+
+
 def seed_bfgs_hessian(workdir: Path, atoms: Atoms, hessian: np.ndarray, maxstep_a: float = 0.2) -> bool:
     """Give a BFGS relaxation that has not started in `workdir` this Hessian (eV/A^2, 3N x 3N) to start from.
 
@@ -76,7 +81,7 @@ def seed_bfgs_hessian(workdir: Path, atoms: Atoms, hessian: np.ndarray, maxstep_
     from ase.io.jsonio import write_json
 
     workdir.mkdir(parents=True, exist_ok=True)
-    if (workdir / TRAJECTORY).exists() or (workdir / OPTIMIZER_STATE).exists():
+    if relaxation_started(workdir):
         return False
     positions = atoms.positions.ravel().copy()
     with atomic_path(workdir / OPTIMIZER_STATE) as tmp, open(tmp, "w") as handle:

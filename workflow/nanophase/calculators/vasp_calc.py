@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms
-from ase.constraints import FixAtoms
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.vasp import Incar, Kpoints, Poscar, Vasprun
 
@@ -26,6 +25,7 @@ from nanophase.calculators.settings import (
     needs_dipole_correction,
     spin_polarised,
 )
+from nanophase.layers import fixed_indices
 
 # PAW datasets of the PBE.54 set recommended for these elements (semicore d for Pb, as VASP advises)
 # (other elements: the dataset named after the element)
@@ -100,7 +100,7 @@ def kpoints(atoms: Atoms, settings: CalcSettings) -> Kpoints:
 def poscar(atoms: Atoms) -> Poscar:
     """POSCAR, with selective dynamics from FixAtoms when any atom is fixed."""
     structure = AseAtomsAdaptor.get_structure(atoms)
-    fixed = {int(i) for c in atoms.constraints if isinstance(c, FixAtoms) for i in c.index}
+    fixed = set(fixed_indices(atoms))
     dynamics = [[i not in fixed] * 3 for i in range(len(atoms))] if fixed else None
     return Poscar(
         structure, comment=atoms.info.get("name", ""), selective_dynamics=dynamics, sort_structure=False
