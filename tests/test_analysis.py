@@ -4,7 +4,7 @@ The records hold the study's real structures (the shipped default config) with e
 that every number of the tables is known by hand:
   Cd solid -1.0 eV/atom, Se solid -3.0 eV/atom, CdSe -5.0 eV/f.u. (dH_f = -1.0), Se atom -0.5 eV
   (cohesive 2.5 eV); a vacancy costs 2.0 eV against the Se-rich limit in wurtzite and 1.5 eV in zinc
-  blende; interface energies are the published ones; strained shells cost 0.02 eV/f.u., rock salt
+  blende; a Cd removed after the top Se plane costs 0.5 eV against the Cd-rich limit; interface energies are the published ones; strained shells cost 0.02 eV/f.u., rock salt
   CdS 0.1 eV/f.u. more than zinc blende.
 """
 
@@ -34,6 +34,7 @@ from nanophase.validation import run_facts, validation_table
 REPO = Path(__file__).resolve().parents[1]
 E_CD, E_SE, E_CDSE, E_SE_ATOM = -1.0, -3.0, -5.0, -0.5
 E_F_SE_RICH = {"wurtzite": 2.0, "zincblende": 1.5}
+E_F_CD_RICH = 0.5  # a Cd vacancy after Se loss, against the Cd-rich limit
 E_CDS_ZB, E_CDS_RS, E_PBS, STRAIN = -4.0, -3.9, -6.0, 0.02
 PUBLISHED_INTERFACES = {(1, 0): 69.0, (0, 1): 86.0, (2, 0): 89.0, (0, 2): 134.0, (1, 2): 161.0, (2, 1): 154.0}
 SURFACE_EV = 1.0  # pristine slab energy above its bulk
@@ -73,9 +74,12 @@ def _energies(study: Study, structures: dict) -> dict[str, float]:
     for model in study.slabs:
         counts = composition_of(structures[model.name])  # Cd-excess zinc blende: extra Cd at E_CD
         energies[model.name] = counts["Se"] * E_CDSE + (counts["Cd"] - counts["Se"]) * E_CD + SURFACE_EV
-        for spec in model.vacancies:
-            n = len(spec.removed)
-            energies[spec.name] = energies[model.name] + n * (E_F_SE_RICH[model.settings.phase] - E_SE)
+        for spec in sorted(model.vacancies, key=lambda spec: len(spec.prior)):  # hosts first
+            n = spec.n_vacancies
+            if spec.species == "Cd":  # Cd after Se loss: E_F_CD per Cd at the Cd-rich limit (mu_Cd = E_CD)
+                energies[spec.name] = energies[spec.host] + n * (E_F_CD_RICH - E_CD)
+            else:
+                energies[spec.name] = energies[model.name] + n * (E_F_SE_RICH[model.settings.phase] - E_SE)
     interfaces = study.interfaces
     bare = next(n for s, n in zip(interfaces.stacks, interfaces.names, strict=True) if s.decorated_faces == 0)
     bare_atoms = structures[bare]
@@ -123,18 +127,27 @@ def laptop():
 def test_vacancy_formation_energies_by_hand(laptop):
     study, calculated = laptop
     table = analysis.vacancy_formation(study, calculated)
-    assert len(table) == sum(len(m.vacancies) for m in study.slabs) == 8
+    assert len(table) == sum(len(m.vacancies) for m in study.slabs) == 10
+    se = table[table["species"] == "Se"]
     for phase, e_rich in E_F_SE_RICH.items():
-        rows = table[table["phase"] == phase]
+        rows = se[se["phase"] == phase]
+        assert len(rows) == 4
         assert np.allclose(rows["E_f Se-rich (eV/vacancy)"], e_rich)
         # Cd-rich limit: mu_Se lower by -dH_f = 1.0 eV
         assert np.allclose(rows["E_f Cd-rich (eV/vacancy)"], e_rich - 1.0)
+    # Cd removed after the top Se plane: against that sheet, mu_Cd higher by -dH_f at the Cd-rich limit
+    cd = table[table["species"] == "Cd"]
+    assert len(cd) == 2 and (cd["series"] == "after-layer").all()
+    assert np.allclose(cd["E_f Cd-rich (eV/vacancy)"], E_F_CD_RICH)
+    assert np.allclose(cd["E_f Se-rich (eV/vacancy)"], E_F_CD_RICH + (E_CDSE - E_CD - E_SE))
+    assert cd["E_f atom (eV/vacancy)"].isna().all()  # no free Cd atom in the study
+    assert all(host.endswith("_vSe-layer-top") for host in cd["host"])
     limits = analysis.chemical_potential_limits(study, calculated)
     assert np.allclose(limits["dH_f (eV/f.u.)"], E_CDSE - E_CD - E_SE)
     assert np.allclose(limits["E_coh Se (eV/atom)"], E_SE_ATOM - E_SE)
     # identity: atom-referenced minus Se-rich = the Se cohesive energy computed from the same records
     cohesive = limits["E_coh Se (eV/atom)"].iloc[0]
-    assert np.allclose(table["E_f atom (eV/vacancy)"] - table["E_f Se-rich (eV/vacancy)"], cohesive)
+    assert np.allclose(se["E_f atom (eV/vacancy)"] - se["E_f Se-rich (eV/vacancy)"], cohesive)
 
 
 def test_study_measure_and_concentration(laptop):
@@ -147,7 +160,7 @@ def test_study_measure_and_concentration(laptop):
             defect = calculated.records[spec.name]
             expected = defect.energy_ev / defect.n_atoms - host.energy_ev / host.n_atoms
             assert row["dE (meV/atom)"] == pytest.approx(1000 * expected)
-            assert row["concentration"] == pytest.approx(len(spec.removed) / composition(host)["Se"])
+            assert row["concentration"] == pytest.approx(spec.n_vacancies / composition(host)[spec.species])
             counts = composition(defect)
             assert row["Se/Cd"] == pytest.approx(counts["Se"] / counts["Cd"])
 
@@ -155,28 +168,29 @@ def test_study_measure_and_concentration(laptop):
 def test_formation_energy_scan_is_linear_between_the_limits(laptop):
     study, calculated = laptop
     scan = analysis.formation_energy_scan(study, calculated, points=5)
+    specs = {s.name: s for m in study.slabs for s in m.vacancies}
     for structure, line in scan.groupby("structure"):
         dmu = line["dmu_Se (eV)"].to_numpy()
         assert dmu[0] == pytest.approx(E_CDSE - E_CD - E_SE) and dmu[-1] == pytest.approx(0.0)
-        # one Se removed per vacancy: E_f rises one-for-one with mu_Se
-        assert np.allclose(np.diff(line["E_f (eV/vacancy)"]), np.diff(dmu))
+        # E_f rises one-for-one with mu_Se per Se removed, falls one-for-one per Cd removed (mu_Cd = E_CdSe - mu_Se)
+        slope = 1.0 if specs[structure].species == "Se" else -1.0
+        assert np.allclose(np.diff(line["E_f (eV/vacancy)"]), slope * np.diff(dmu))
         area = calculated.area_a2(structure.split("_v")[0])
-        n = len(next(s for m in study.slabs for s in m.vacancies if s.name == structure).removed)
+        n = specs[structure].n_vacancies
         assert np.allclose(line["dOmega (meV/A^2)"], 1000 * n * line["E_f (eV/vacancy)"] / area)
 
 
-def test_stability_conclusions_name_the_phase_with_lower_formation_energy(laptop):
+def test_phase_stability_keeps_series_apart_with_the_lowest_placement(laptop):
     study, calculated = laptop
     stability = analysis.phase_stability(study, calculated)
     assert set(stability["phase"]) == {"wurtzite", "zincblende"}
+    assert set(stability["series"]) == {"surface-top", "layer"}
     assert (stability[stability["concentration"] == 0]["dE (meV/atom)"] == 0).all()
-    conclusions = analysis.stability_conclusions(stability).set_index("measure")
-    # zinc blende vacancies are 0.5 eV cheaper at every concentration
-    row = conclusions.loc["E_f Se-rich (eV/vacancy)"]
-    assert row["favoured phase"] == "zincblende"
-    assert row["from concentration"] == pytest.approx(
-        stability[stability["concentration"] > 0]["concentration"].min()
-    )
+    # one row per phase, series and concentration; zinc blende vacancies are 0.5 eV cheaper
+    assert not stability.duplicated(["phase", "series", "concentration"]).any()
+    defects = stability[stability["concentration"] > 0]
+    for phase, e_rich in E_F_SE_RICH.items():
+        assert np.allclose(defects[defects["phase"] == phase]["E_f Se-rich (eV/vacancy)"], e_rich)
 
 
 def test_interface_energies_and_their_terms(laptop):
@@ -231,7 +245,8 @@ def test_written_tables_match_the_frames_and_figures_are_drawn(laptop, tmp_path)
         study, calculated, tmp_path / "tables", (60.0, 80.0, 200.0, 300.0), "test."
     )
     assert len(paths) == 3 * len(paper.TABLE_STEMS)
-    frames = paper.paper_tables(study, calculated, (60.0, 80.0, 200.0, 300.0))
+    frames, unavailable = paper.paper_tables(study, calculated, (60.0, 80.0, 200.0, 300.0))
+    assert unavailable == ""
     for stem, frame in frames.items():
         pd.testing.assert_frame_equal(
             read_table(tmp_path / "tables" / f"{stem}.csv"), frame, check_dtype=False
@@ -269,7 +284,7 @@ def test_validation_at_laptop_settings_says_not_comparable(laptop, tmp_path):
 
 def test_validation_passes_records_with_the_published_values_at_published_settings(tmp_path):
     study, calculated = make_calculated(PRESETS["paper"])
-    tables = paper.paper_tables(study, calculated, (200.0,))
+    tables, _ = paper.paper_tables(study, calculated, (200.0,))
     facts = replace(run_facts(study, calculated), wz_monolayers=7)
     table = validation_table(tables["vacancy_formation"], tables["interface_energies"], tables["interface_ordering"],
                              facts).set_index("quantity")  # fmt: skip
@@ -284,7 +299,7 @@ def test_validation_passes_records_with_the_published_values_at_published_settin
 def test_validation_of_a_screening_run_compares_no_dft_number():
     """Energies from a machine-learned potential are never judged against the published DFT numbers."""
     study, calculated = make_calculated(replace(PRESETS["paper"], mlip_model="chgnet"), code="chgnet")
-    tables = paper.paper_tables(study, calculated, (200.0,))
+    tables, _ = paper.paper_tables(study, calculated, (200.0,))
     table = validation_table(tables["vacancy_formation"], tables["interface_energies"], tables["interface_ordering"],
                              run_facts(study, calculated)).set_index("quantity")  # fmt: skip
     energies = table[table["unit"] == "meV/A^2"]

@@ -111,24 +111,31 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
         mu_atom = _atom_potentials(study, model, calculated)
         labels = {limit: limit_label(limit, formula) for limit in LIMITS}
         for spec in model.vacancies:
-            defect = calculated.record(spec.name)
-            n = len(spec.removed)
+            defect, reference = calculated.record(spec.name), calculated.record(spec.host)
+            n = spec.n_vacancies
             row = {
                 "structure": spec.name,
                 "phase": model.settings.phase,
                 "series": spec.series,
+                "species": spec.species,
                 "faces": spec.faces,
                 "depth": spec.depth,
+                "configuration": spec.configuration or "-",
                 "removed": n,
                 "concentration": spec.concentration,
                 f"{anion}/{cation}": _ratio(defect, formula),
-                "E_f atom (eV/vacancy)": vacancy_formation_energy(defect, host, mu_atom) / n,
+                # a species without its free atom computed (Cd after Se loss) has no atom-referenced E_f
+                "E_f atom (eV/vacancy)": vacancy_formation_energy(defect, reference, mu_atom) / n
+                if spec.species in mu_atom
+                else np.nan,
             }
             for limit in LIMITS:
                 mu = chemical_potentials(refs, formula, refs.mu(limit))
-                row[f"E_f {labels[limit]} (eV/vacancy)"] = vacancy_formation_energy(defect, host, mu) / n
+                row[f"E_f {labels[limit]} (eV/vacancy)"] = vacancy_formation_energy(defect, reference, mu) / n
             row["dE (meV/atom)"] = 1000.0 * energy_per_atom_change(defect, host)
-            row["records"] = f"{spec.name}; {model.name}; {'; '.join(study.references[model.key].names())}"
+            row["host"] = spec.host
+            row["records"] = (f"{spec.name}; {spec.host}; {model.name}; "
+                              f"{'; '.join(study.references[model.key].names())}")  # fmt: skip
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -163,17 +170,17 @@ def formation_energy_scan(study: Study, calculated: Calculated, points: int = 11
         refs = slab_references(study, model, calculated)
         formula = study.references[model.key].formula
         _, anion = formula_elements(formula)
-        host = calculated.record(model.name)
         area = calculated.area_a2(model.name)
         for spec in model.vacancies:
-            defect = calculated.record(spec.name)
-            n = len(spec.removed)
+            defect, host = calculated.record(spec.name), calculated.record(spec.host)
+            n = spec.n_vacancies
             for mu_anion in refs.scan(points):
                 total = vacancy_formation_energy(defect, host, chemical_potentials(refs, formula, mu_anion))
                 rows.append({
                     "structure": spec.name,
                     "phase": model.settings.phase,
                     "series": spec.series,
+                    "species": spec.species,
                     "concentration": spec.concentration,
                     f"dmu_{anion} (eV)": refs.delta_mu(mu_anion),
                     "E_f (eV/vacancy)": total / n,
@@ -182,15 +189,16 @@ def formation_energy_scan(study: Study, calculated: Calculated, points: int = 11
     return pd.DataFrame(rows)
 
 
-def _in_concentration_series(series: str) -> bool:
-    return any(part.startswith(("surface", "layer")) for part in series.split(";"))
+CONCENTRATION_SERIES = ("surface-top", "surface-both", "layer")
 
 
 def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
-    """Both measures of stability under Se loss, per phase and concentration (pristine at 0).
+    """The study's measure and the formation energies of anion loss, per phase, series and concentration.
 
-    The study's: energy per atom relative to the pristine slab. The thermodynamic one: E_f per
-    vacancy and the grand-potential change per area, at both chemical-potential limits.
+    Each series (one face, both faces, whole layers) is kept apart; at each concentration the lowest-energy
+    computed placement is shown, with how many were computed. dE/atom is relative to the phase's own
+    pristine sheet and E_f / dOmega to the same sheet at each limit: they say how costly the loss is in
+    each phase, not which phase is lower after it (that is the phase_competition table).
     """
     rows = []
     for model in vacancy_models(study):
@@ -199,17 +207,24 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
         host = calculated.record(model.name)
         area = calculated.area_a2(model.name)
         labels = {limit: limit_label(limit, formula) for limit in LIMITS}
-        pristine = {"structure": model.name, "phase": model.settings.phase, "concentration": 0.0,
-                    "dE (meV/atom)": 0.0}  # fmt: skip
-        for limit in LIMITS:
-            pristine[f"E_f {labels[limit]} (eV/vacancy)"] = np.nan
-            pristine[f"dOmega {labels[limit]} (meV/A^2)"] = 0.0
-        rows.append(pristine)
+        candidates: dict[tuple[str, float], list] = {}
         for spec in model.vacancies:
-            if not _in_concentration_series(spec.series):
+            for series in set(spec.series.split(";")) & set(CONCENTRATION_SERIES):
+                candidates.setdefault((series, spec.concentration), []).append(spec)
+        for series in CONCENTRATION_SERIES:
+            if not any(key[0] == series for key in candidates):
                 continue
+            pristine = {"structure": model.name, "phase": model.settings.phase, "series": series,
+                        "concentration": 0.0, "placements": 1, "dE (meV/atom)": 0.0}  # fmt: skip
+            for limit in LIMITS:
+                pristine[f"E_f {labels[limit]} (eV/vacancy)"] = np.nan
+                pristine[f"dOmega {labels[limit]} (meV/A^2)"] = 0.0
+            rows.append(pristine)
+        for (series, concentration), specs in candidates.items():
+            spec = min(specs, key=lambda s: calculated.record(s.name).energy_ev)
             defect = calculated.record(spec.name)
-            row = {"structure": spec.name, "phase": model.settings.phase, "concentration": spec.concentration,
+            row = {"structure": spec.name, "phase": model.settings.phase, "series": series,
+                   "concentration": concentration, "placements": len(specs),
                    "dE (meV/atom)": 1000.0 * energy_per_atom_change(defect, host)}  # fmt: skip
             for limit in LIMITS:
                 total = vacancy_formation_energy(
@@ -218,62 +233,8 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
                 row[f"E_f {labels[limit]} (eV/vacancy)"] = total / len(spec.removed)
                 row[f"dOmega {labels[limit]} (meV/A^2)"] = 1000.0 * total / area
             rows.append(row)
-    return pd.DataFrame(rows).sort_values(["phase", "concentration"], kind="stable").reset_index(drop=True)
-
-
-def _favoured(stability: pd.DataFrame, column: str) -> tuple[str, float, str]:
-    """Which phase has the lower `column` over the concentrations both phases cover, and from where.
-
-    The other phase's curve is interpolated linearly at each concentration. Returns the phase
-    favoured at the highest common concentration, the lowest concentration from which it stays
-    favoured, and a sentence.
-    """
-    data = stability.dropna(subset=[column])
-    data = data[data["concentration"] > 0]
-    phases = sorted(data["phase"].unique())
-    if len(phases) != 2:
-        return "not computed", np.nan, f"needs two phases, got {phases}"
-    curves = {p: data[data["phase"] == p].sort_values("concentration") for p in phases}
-    low = max(c["concentration"].min() for c in curves.values())
-    high = min(c["concentration"].max() for c in curves.values())
-    grid = np.unique(np.concatenate([c["concentration"].to_numpy() for c in curves.values()]))
-    grid = grid[(grid >= low - 1e-12) & (grid <= high + 1e-12)]
-    if not len(grid):
-        return "not computed", np.nan, "the phases' concentration ranges do not overlap"
-    values = {p: np.interp(grid, c["concentration"], c[column]) for p, c in curves.items()}
-    lower = np.where(values[phases[0]] <= values[phases[1]], phases[0], phases[1])
-    winner = lower[-1]
-    start = len(lower) - 1
-    while start > 0 and lower[start - 1] == winner:
-        start -= 1
-    loser = phases[1] if winner == phases[0] else phases[0]
-    gap = values[loser][-1] - values[winner][-1]
-    sentence = (
-        f"{winner} lower than {loser} from concentration {grid[start]:.3f} to {grid[-1]:.3f} "
-        f"(by {gap:.3f} at {grid[-1]:.3f})"
-    )
-    return winner, float(grid[start]), sentence
-
-
-def stability_conclusions(stability: pd.DataFrame) -> pd.DataFrame:
-    """What each measure says: which phase Se loss favours, and from which concentration."""
-    rows = []
-    for column in stability.columns:
-        if not column.startswith(("dE", "E_f", "dOmega")):
-            continue
-        trends = []
-        for phase, curve in stability.dropna(subset=[column]).groupby("phase"):
-            curve = curve.sort_values("concentration")
-            change = curve[column].iloc[-1] - curve[column].iloc[0]
-            trends.append(f"{phase} {'rises' if change > 0 else 'falls'} by {abs(change):.3f}")
-        winner, start, sentence = _favoured(stability, column)
-        rows.append({
-            "measure": column,
-            "favoured phase": winner,
-            "from concentration": start,
-            "finding": f"{sentence}; with concentration: {', '.join(trends)}",
-        })  # fmt: skip
-    return pd.DataFrame(rows)
+    columns = ["phase", "series", "concentration"]
+    return pd.DataFrame(rows).sort_values(columns, kind="stable").reset_index(drop=True)
 
 
 def interface_energies(study: Study, calculated: Calculated) -> pd.DataFrame:

@@ -18,7 +18,16 @@ from nanophase.analysis import KNOCKON_ELEMENTS  # noqa: E402
 from nanophase.knockon import max_transfer_ev  # noqa: E402
 from nanophase.tables import read_table  # noqa: E402
 
-FIGURE_STEMS = ("knockon", "energy_per_atom", "formation_energy_mu", "interface_energy")
+FIGURE_STEMS = (
+    "knockon",
+    "energy_per_atom",
+    "formation_energy_mu",
+    "phase_competition",
+    "phase_map",
+    "interface_energy",
+)
+SERIES_MARKERS = {"pristine": "*", "surface-top": "o", "surface-both": "D", "layer": "s", "depth": "v",
+                  "after-layer": "X"}  # fmt: skip
 PHASE_STYLE = {"wurtzite": ("tab:blue", "o"), "zincblende": ("tab:red", "s")}
 
 
@@ -51,15 +60,78 @@ def knockon_figure(sites: pd.DataFrame, stem: Path, max_kv: float = 400.0) -> li
 
 
 def energy_per_atom_figure(stability: pd.DataFrame, stem: Path) -> list[Path]:
-    """The study's measure: energy per atom relative to the pristine slab vs. Se-defect concentration."""
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    for phase, curve in stability.groupby("phase"):
-        color, marker = PHASE_STYLE.get(phase, ("k", "^"))
+    """The study's measure, dE/atom vs. Se-defect concentration, one line per phase and series.
+
+    Each curve is relative to its own phase's pristine sheet: it shows the cost of the loss, not which
+    phase is lower (see phase_competition).
+    """
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    for (phase, series), curve in stability.groupby(["phase", "series"]):
+        color, _ = PHASE_STYLE.get(phase, ("k", "^"))
         curve = curve.sort_values("concentration")
-        ax.plot(curve["concentration"], curve["dE (meV/atom)"], marker=marker, color=color, label=phase)
+        ax.plot(curve["concentration"], curve["dE (meV/atom)"], marker=SERIES_MARKERS.get(series, "^"),
+                color=color, label=f"{phase} {series}", ls="-" if series == "surface-top" else "--")  # fmt: skip
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set(xlabel="Se-defect concentration", ylabel="E/atom - E/atom(pristine) (meV)")
-    ax.legend()
+    ax.set(xlabel="Se-defect concentration", ylabel="E/atom - E/atom(own pristine) (meV)")
+    ax.legend(fontsize=6)
+    return _save(fig, stem)
+
+
+def _not_computed(frame: pd.DataFrame, stem: Path) -> list[Path] | None:
+    """A figure that says why there is no comparison, when the table says so."""
+    if "comparison" not in frame.columns:
+        return None
+    fig, ax = plt.subplots(figsize=(4.5, 2.0))
+    ax.axis("off")
+    ax.text(0.5, 0.5, str(frame["comparison"].iloc[0]), ha="center", va="center", wrap=True, fontsize=8)
+    return _save(fig, stem)
+
+
+def phase_competition_figure(table: pd.DataFrame, stem: Path, measured_ratio: float = 0.8) -> list[Path]:
+    """Energy per Cd vs. Se/Cd: every sheet as a point, each phase's lower hull, one panel per thickness."""
+    empty = _not_computed(table, stem)
+    if empty is not None:
+        return empty
+    x_col = next(c for c in table.columns if "/" in c and not c.startswith(("e ", "n_")) and "(" not in c)
+    e_col = next(c for c in table.columns if c.startswith("e per "))
+    thicknesses = sorted(table["monolayers"].unique())
+    fig, axes = plt.subplots(1, len(thicknesses), figsize=(4.8 * len(thicknesses), 3.8), squeeze=False)
+    for ax, monolayers in zip(axes[0], thicknesses, strict=True):
+        sheets = table[table["monolayers"] == monolayers]
+        for phase, points in sheets.groupby("phase"):
+            color, _ = PHASE_STYLE.get(phase, ("k", "^"))
+            hull = points[points["on hull"] == "yes"].sort_values(x_col)
+            ax.plot(hull[x_col], hull[e_col], color=color, lw=1.2, label=f"{phase} hull")
+            for series, group in points.groupby("series"):
+                ax.scatter(group[x_col], group[e_col], color=color, marker=SERIES_MARKERS.get(series.split(";")[0], "^"),
+                           s=22, label=f"{phase} {series}", zorder=3)  # fmt: skip
+        ax.axvline(measured_ratio, color="0.4", ls=":", lw=1.0, label=f"measured (EDS) {measured_ratio:g}")
+        ax.set(xlabel=x_col, ylabel=f"{e_col.replace('e per', 'energy per')}", title=f"{monolayers} ML sheets")
+        ax.legend(fontsize=5.5)
+    return _save(fig, stem)
+
+
+def phase_map_figure(mu_map: pd.DataFrame, stem: Path) -> list[Path]:
+    """Grand-potential view: each phase's equilibrium Se/Cd vs. dmu_Se, the favoured phase shaded."""
+    empty = _not_computed(mu_map, stem)
+    if empty is not None:
+        return empty
+    dmu = next(c for c in mu_map.columns if c.startswith("dmu_"))
+    phases = sorted(c.removesuffix(" sheet") for c in mu_map.columns if c.endswith(" sheet"))
+    thicknesses = sorted(mu_map["monolayers"].unique())
+    fig, axes = plt.subplots(1, len(thicknesses), figsize=(4.8 * len(thicknesses), 3.6), squeeze=False)
+    for ax, monolayers in zip(axes[0], thicknesses, strict=True):
+        view = mu_map[mu_map["monolayers"] == monolayers].sort_values(dmu)
+        for phase in phases:
+            color, _ = PHASE_STYLE.get(phase, ("k", "^"))
+            ratio = next(c for c in view.columns if c.startswith(f"{phase} ") and "/" in c and "omega" not in c)
+            ax.step(view[dmu], view[ratio], where="post", color=color, label=f"{phase} equilibrium sheet")
+            favoured = view["favoured phase"] == phase
+            ax.fill_between(view[dmu], 0, 1, where=favoured, step="post", color=color, alpha=0.12,
+                            transform=ax.get_xaxis_transform(), label=f"{phase} favoured")  # fmt: skip
+        ax.set(xlabel=f"{dmu}  [Cd-rich ... Se-rich]", ylabel="Se/Cd of the equilibrium sheet",
+               title=f"{monolayers} ML sheets")  # fmt: skip
+        ax.legend(fontsize=6)
     return _save(fig, stem)
 
 
@@ -100,8 +172,8 @@ def interface_energy_figure(interfaces: pd.DataFrame, stem: Path) -> list[Path]:
     return _save(fig, stem)
 
 
-def write_figures(tables: str | Path, outdir: str | Path) -> list[Path]:
-    """Every figure from the tables in `tables` (results/tables)."""
+def write_figures(tables: str | Path, outdir: str | Path, measured_ratio: float = 0.8) -> list[Path]:
+    """Every figure from the tables in `tables` (results/tables); the measured Se/Cd marked."""
     tables, outdir = Path(tables), Path(outdir)
 
     def read(stem: str) -> pd.DataFrame:
@@ -111,5 +183,7 @@ def write_figures(tables: str | Path, outdir: str | Path) -> list[Path]:
         *knockon_figure(read("knockon_sites"), outdir / "knockon"),
         *energy_per_atom_figure(read("phase_stability"), outdir / "energy_per_atom"),
         *formation_energy_figure(read("formation_energy_scan"), outdir / "formation_energy_mu"),
+        *phase_competition_figure(read("phase_competition"), outdir / "phase_competition", measured_ratio),
+        *phase_map_figure(read("phase_map"), outdir / "phase_map"),
         *interface_energy_figure(read("interface_energies"), outdir / "interface_energy"),
     ]

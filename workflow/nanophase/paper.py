@@ -3,11 +3,13 @@ that says what each number is, which references it uses and the settings it was 
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from nanophase import analysis
+from nanophase import analysis, competition
 from nanophase.analysis import Calculated
 from nanophase.calculators.records import read_record
 from nanophase.energetics import ev_per_a2_to_mev_per_a2
@@ -22,12 +24,18 @@ TABLE_STEMS = (
     "vacancy_formation",
     "formation_energy_scan",
     "phase_stability",
-    "stability_conclusions",
+    "configurations",
+    "surface_energies",
+    "phase_competition",
+    "phase_map",
+    "phase_conclusions",
     "interface_energies",
     "interface_ordering",
     "knockon_limits",
     "knockon_sites",
 )
+
+log = logging.getLogger(__name__)
 
 
 def load_calculated(
@@ -42,32 +50,108 @@ def load_calculated(
     return Calculated(records, structures)
 
 
-def captions(study: Study, calculated: Calculated, note: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class PhaseCompetitionSettings:
+    """The `phase_competition` config block (see the schema)."""
+
+    enabled: str | bool = "auto"
+    temperature_k: float = 300.0
+    mu_points: int = 11
+    measured_anion_per_cation: float = 0.8
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> PhaseCompetitionSettings:
+        return cls(**(cfg or {}))
+
+
+def phase_competition_frames(study: Study, calculated: Calculated, settings: PhaseCompetitionSettings
+                             ) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
+    """The phase-competition tables, or one row each saying why there is no comparison."""
+    reason = ""
+    if settings.enabled is False:
+        reason = "switched off (phase_competition.enabled: false)"
+    else:
+        try:
+            res, found = competition.comparisons(study, calculated)
+        except competition.ComparisonUnavailable as exc:
+            reason = str(exc)
+    scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
+    implied = competition.implied_chemical_potentials(study, calculated)
+    if reason:
+        empty = pd.DataFrame([{"comparison": f"not computed: {reason}"}])
+        conclusions = competition.phase_conclusions(None, [], pd.DataFrame(), scan, implied, reason)
+        return {"phase_competition": empty, "phase_map": empty, "phase_conclusions": conclusions}, reason
+    mu_map = competition.phase_map(res, found, settings.mu_points)
+    return {
+        "phase_competition": competition.competition_table(res, found),
+        "phase_map": mu_map,
+        "phase_conclusions": competition.phase_conclusions(res, found, mu_map, scan, implied),
+    }, ""
+
+
+def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCompetitionSettings,
+             unavailable: str = "") -> dict[str, str]:  # fmt: skip
     """One caption per table: definitions, references and the shared settings."""
-    settings = analysis.settings_caption(calculated.records)
-    tail = f" {note} Settings: {settings}."
+    settings_text = analysis.settings_caption(calculated.records)
+    tail = f" {note} Settings: {settings_text}."
     gamma = ""
     if study.interfaces is not None:
         gamma = (f" Bare substrate surface energy {ev_per_a2_to_mev_per_a2(analysis.substrate_surface_energy(study, calculated)):.1f} "
                  "meV/A^2.")  # fmt: skip
+    implied = ", ".join(f"{name} {value:+.2f} eV"
+                        for name, value in competition.implied_chemical_potentials(study, calculated).items())  # fmt: skip
+    reservoir = ""
+    if not unavailable:
+        res = competition.reservoir(study, calculated)
+        reservoir = (f" Reservoir: bulk {res.compound} (the lower-energy CdSe polymorph), {res.cation_solid}, "
+                     f"{res.anion_solid}; dH_f = {res.formation_enthalpy:.3f} eV.")  # fmt: skip
+    why = f" Not computed: {unavailable}." if unavailable else ""
     return {
         "records": "Calculation records behind every table: task, code, settings fingerprint, energy, largest "
         "free force, ionic steps and wall time." + tail,
         "chemical_potentials": "Se chemical potential at the isolated spin-polarised atom (the study's reference), "
         "the Se-rich limit (trigonal Se) and the Cd-rich limit (E(CdSe)/f.u. - E(Cd, hcp)); dH_f = E(CdSe) - "
         "E(Cd) - E(Se) per formula unit; E_coh = E(atom) - E(Se, solid)." + tail,
-        "vacancy_formation": "Vacancy formation energy per removed atom, E_f = [E_defect - E_pristine + sum n_i "
-        "mu_i] / n, against the isolated atom, the Se-rich and the Cd-rich limit (mu_Cd = E(CdSe) - mu_Se); "
-        "concentration = removed Se / Se of the pristine slab; dE = E/N(defect) - E/N(pristine), the study's "
-        "measure. The difference between the atom and Se-rich columns is the Se cohesive energy." + tail,
-        "formation_energy_scan": "E_f per vacancy across the allowed range dH_f <= dmu_Se <= 0 (dmu_Se = mu_Se - "
-        "E(Se, solid)), and the change of the sheet's grand potential per in-plane area, n E_f / A." + tail,
-        "phase_stability": "Phase stability under Se loss: the study's measure (dE, energy per atom relative to "
-        "the pristine slab) and the thermodynamic one (E_f per vacancy, dOmega per area) at both limits, by "
-        "concentration; pristine slabs at 0." + tail,
-        "stability_conclusions": "What each measure of phase_stability says: the phase with the lower value over "
-        "the concentrations both phases cover (the other phase interpolated linearly), and from where."
+        "vacancy_formation": "Vacancy formation energy per removed atom, E_f = [E_defect - E_host + sum n_i "
+        "mu_i] / n, against the isolated atom, the Se-rich and the Cd-rich limit (mu_Cd = E(CdSe) - mu_Se); the "
+        "host is the pristine slab, or for Cd removed after the outermost Se plane (series after-layer) the "
+        "slab without that plane (Cd has no atom-referenced value: its free atom is not computed); "
+        "concentration = removed atoms / atoms of that species in the pristine slab; dE = E/N(defect) - "
+        "E/N(pristine), the study's measure, which equals a formation energy at mu_bar = E/N(pristine) and "
+        "carries no conclusion. The difference between the atom and Se-rich columns is the Se cohesive energy."
         + tail,
+        "formation_energy_scan": "E_f per vacancy across the allowed range dH_f <= dmu_Se <= 0 (dmu_Se = mu_Se - "
+        "E(Se, solid)), and the change of the sheet's grand potential per in-plane area, n E_f / A; each "
+        "structure against its own host sheet." + tail,
+        "phase_stability": "Cost of Se loss within each phase, per series (one face, both faces, whole layers) "
+        "and concentration, the lowest computed placement at each: the study's measure dE = E/N(defect) - "
+        "E/N(pristine) and the thermodynamic E_f per vacancy and dOmega per area at both limits; pristine at 0. "
+        "Every number is relative to the phase's own pristine sheet, so none says which phase is lower after "
+        "Se loss (phase_competition does). dE/atom is a formation energy at the arbitrary mu_bar = "
+        f"E_host/N_host, here dmu_Se = {implied}, which moves with the code's zero of energy: no conclusion is "
+        "drawn from it." + tail,
+        "configurations": "Vacancy placements of each series and count: how many symmetry-distinct placements "
+        "exist and how many were computed (kept in lexicographic order of their atoms, not ranked by energy, "
+        "unless every one is computed), the lowest, and the Boltzmann average of E_f at the Se-rich limit at "
+        f"{settings.temperature_k:g} K, weighted by each placement's orbit size, over the computed ones only."
+        + tail,
+        "surface_energies": "Surface energy per face of each pristine sheet, gamma = [E_slab - n_Cd mu_Cd - "
+        "n_Se mu_Se] / (2 A), mu_Cd = E(CdSe) - mu_Se with the sheet's own bulk, across the allowed mu_Se; a "
+        "non-stoichiometric (Cd-terminated) sheet depends on mu_Se; inequivalent faces give their mean." + tail,
+        "phase_competition": "Wurtzite vs zinc blende sheets of the same thickness at equal composition: every "
+        "sheet (pristine and with vacancies) at x = Se/Cd with e(x) = [E - n_Se e_CdSe - (n_Cd - n_Se) e_Cd] / "
+        "n_Cd per Cd against one reservoir for both phases; each phase's lower convex hull over x; at each x the "
+        "phase with the lower hull and the margin (meV per Cd); 'not comparable' outside the other phase's "
+        "computed range. Only sheets of equal monolayers are compared." + reservoir + why + tail,
+        "phase_map": "Grand-potential view: at each dmu_Se in [dH_f, 0], with Cd kept in the sheet and Se "
+        "exchanged with one reservoir, omega(x) = e(x) - x (dmu_Se - dH_f) per Cd (a constant common to both "
+        "phases dropped); each phase's equilibrium sheet (the tangent construction on its hull: a hull segment "
+        "of slope s is in equilibrium at dmu_Se = dH_f + s), and the phase with the lower omega." + reservoir
+        + why + tail,
+        "phase_conclusions": "What the study can conclude, each row saying what it compares: the phase "
+        "competition at equal composition and its grand-potential view (which phase is lower), E_f(mu) (the "
+        "cost of the loss within each phase) and the study's dE/atom (a formation energy at an arbitrary mu: "
+        "reported, never a conclusion)." + reservoir + tail,
         "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS slab - "
         "N_CdS e(zb-CdS bulk)] / (faces A), split into the rock-salt polymorph term N_rs (e_rs - e_zb), the "
         "strain of each shell bulk held at the PbS in-plane lattice (normal relaxed), and the remainder: CdS "
@@ -82,32 +166,37 @@ def captions(study: Study, calculated: Calculated, note: str) -> dict[str, str]:
     }
 
 
-def paper_tables(
-    study: Study, calculated: Calculated, voltages_kv: tuple[float, ...]
-) -> dict[str, pd.DataFrame]:
-    """Every table of the study, by stem."""
+def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...],
+                 settings: PhaseCompetitionSettings = PhaseCompetitionSettings()
+                 ) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
+    """Every table of the study, by stem, and why there is no phase comparison (empty if there is one)."""
     vacancies = analysis.vacancy_formation(study, calculated)
-    stability = analysis.phase_stability(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
+    phase_frames, unavailable = phase_competition_frames(study, calculated, settings)
     return {
         "records": analysis.records_table(calculated),
         "chemical_potentials": analysis.chemical_potential_limits(study, calculated),
         "vacancy_formation": vacancies,
-        "formation_energy_scan": analysis.formation_energy_scan(study, calculated),
-        "phase_stability": stability,
-        "stability_conclusions": analysis.stability_conclusions(stability),
+        "formation_energy_scan": analysis.formation_energy_scan(study, calculated, settings.mu_points),
+        "phase_stability": analysis.phase_stability(study, calculated),
+        "configurations": competition.configurations(study, calculated, settings.temperature_k),
+        "surface_energies": competition.surface_energies(study, calculated, settings.mu_points),
+        **phase_frames,
         "interface_energies": interfaces,
         "interface_ordering": analysis.interface_ordering(interfaces),
         "knockon_limits": analysis.knockon_limits(voltages_kv),
         "knockon_sites": analysis.knockon_sites(study, vacancies, voltages_kv),
-    }
+    }, unavailable
 
 
 def write_paper_tables(study: Study, calculated: Calculated, outdir: str | Path, voltages_kv: tuple[float, ...],
-                       note: str = "") -> list[Path]:  # fmt: skip
+                       note: str = "", competition_config: dict | None = None) -> list[Path]:  # fmt: skip
     """Write every table as <outdir>/<stem>.csv/.md/.tex; return the paths."""
-    frames = paper_tables(study, calculated, voltages_kv)
-    texts = captions(study, calculated, note)
+    settings = PhaseCompetitionSettings.from_config(competition_config)
+    frames, unavailable = paper_tables(study, calculated, voltages_kv, settings)
+    if unavailable:
+        log.warning("no phase competition: %s", unavailable)
+    texts = captions(study, calculated, note, settings, unavailable)
     paths = []
     for stem in TABLE_STEMS:
         paths += write_table(frames[stem], Path(outdir) / stem, texts[stem])

@@ -207,11 +207,38 @@ class Study:
             n_atoms,
             references,
         )
+        if config.get("phase_competition", {}).get("enabled") is True:
+            pairs, reason = study.phase_pairs()
+            if not pairs:
+                raise ConfigError(
+                    f"invalid config: phase_competition.enabled: true, but {reason} "
+                    "(allowed: auto or false, or add the other phase at the same monolayers)"
+                )
         names = study.structure_names()
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ConfigError(f"invalid config: slabs: two models give the same structures {duplicates}")
         return study
+
+    def phase_pairs(self) -> tuple[dict[int, dict[str, list[str]]], str]:
+        """Sheet thicknesses (monolayers) computed in two phases of one compound, with their model keys.
+
+        Returns the pairs and, when there are none, why: the phase competition compares only sheets of
+        equal thickness and one compound (the same references), never a number from mismatched ones.
+        """
+        models = [model for model in self.slabs if model.key in self.references]
+        formulas = {self.references[model.key].formula for model in models}
+        if len(formulas) > 1:
+            return {}, f"the sheets are of different compounds {sorted(formulas)}: no common reservoir"
+        by_thickness: dict[int, dict[str, list[str]]] = {}
+        for model in models:
+            phases = by_thickness.setdefault(model.settings.monolayers, {})
+            phases.setdefault(model.settings.phase, []).append(model.key)
+        pairs = {ml: phases for ml, phases in sorted(by_thickness.items()) if len(phases) == 2}
+        if pairs:
+            return pairs, ""
+        found = ", ".join(f"{ml} ML: {'/'.join(sorted(p))}" for ml, p in sorted(by_thickness.items())) or "none"
+        return {}, f"no sheet thickness is computed in both phases with vacancies (sheets: {found})"
 
     def structure_names(self) -> list[str]:
         names = list(self.bulk_files) + [f"{symbol}-atom" for symbol in self.isolated_atoms]
@@ -267,6 +294,12 @@ def _plan_slab(key: str, cfg: dict, bulk: dict[str, Atoms]) -> tuple[SlabModel, 
         raise ConfigError(
             f"invalid config: {where}.vacancies.species: {species!r} is not in "
             f"{reduced_formula(parent_bulk)} (allowed: {', '.join(elements)})"
+        )
+    second = cfg["vacancies"].get("after_layer", {}).get("species")
+    if second is not None and second not in elements:
+        raise ConfigError(
+            f"invalid config: {where}.vacancies.after_layer.species: {second!r} is not in "
+            f"{reduced_formula(parent_bulk)} (allowed: {', '.join(e for e in elements if e != species)})"
         )
     try:
         settings = SlabSettings.from_config(cfg)

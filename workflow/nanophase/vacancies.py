@@ -19,6 +19,31 @@ FACES = ("top", "both")
 
 
 @dataclass(frozen=True)
+class AfterLayerSettings:
+    """A second removal from a sheet that has already lost its outermost plane of the first species.
+
+    The study's third result (Cd loss becomes favourable at high Se loss): remove `counts` atoms of
+    `species` per face from the outermost `species` plane of a sheet without its outermost Se plane(s).
+
+    Attributes:
+        species: element removed second (the cation, Cd).
+        faces: "top" (after the top Se plane is gone) and/or "both" (after both surface Se planes).
+        counts: atoms removed per face.
+    """
+
+    species: str = "Cd"
+    faces: tuple[str, ...] = ("top",)
+    counts: tuple[int, ...] = (1,)
+
+    def __post_init__(self) -> None:
+        bad = [f for f in self.faces if f not in FACES]
+        if bad:
+            raise ValueError(f"after_layer.faces: {bad} not allowed (allowed: {list(FACES)})")
+        if any(n < 1 for n in self.counts):
+            raise ValueError(f"after_layer.counts: counts must be >= 1, got {list(self.counts)}")
+
+
+@dataclass(frozen=True)
 class VacancySettings:
     """Which vacancy structures to derive from a slab.
 
@@ -29,6 +54,7 @@ class VacancySettings:
         depth: one vacancy in each plane holding `species`, from the top surface to the middle.
         whole_layer: remove the outermost plane of `species` from "top" and/or "both" faces.
         max_configurations: symmetry-distinct placements kept per count.
+        after_layer: a second species removed after the whole outermost plane (None: no such series).
     """
 
     species: str = "Se"
@@ -37,8 +63,18 @@ class VacancySettings:
     depth: bool = True
     whole_layer: tuple[str, ...] = FACES
     max_configurations: int = 3
+    after_layer: AfterLayerSettings | None = None
 
     def __post_init__(self) -> None:
+        if self.after_layer is not None:
+            if self.after_layer.species == self.species:
+                raise ValueError(f"after_layer.species: must differ from species {self.species!r}")
+            missing = [f for f in self.after_layer.faces if f not in self.whole_layer]
+            if missing:
+                raise ValueError(
+                    f"after_layer.faces: {missing} need the whole-layer structure they start from "
+                    f"(allowed: faces listed in whole_layer {list(self.whole_layer)})"
+                )
         for key in ("surface_faces", "whole_layer"):
             bad = [f for f in getattr(self, key) if f not in FACES]
             if bad:
@@ -58,6 +94,13 @@ class VacancySettings:
             depth=bool(cfg.get("depth", True)),
             whole_layer=tuple(cfg.get("whole_layer", FACES)),
             max_configurations=int(cfg.get("max_configurations", 3)),
+            after_layer=(
+                AfterLayerSettings(
+                    species=after["species"], faces=tuple(after["faces"]), counts=tuple(after["counts"])
+                )
+                if (after := cfg.get("after_layer"))
+                else None
+            ),
         )
 
 
@@ -66,7 +109,10 @@ class VacancySpec:
     """One vacancy structure: which atoms of the parent slab are removed, and where it belongs.
 
     `removed` are atom indices of the parent slab; `series` lists every series the structure
-    belongs to (e.g. "surface-top;depth" for a single top-surface vacancy).
+    belongs to (e.g. "surface-top;depth" for a single top-surface vacancy). `multiplicity` is the size
+    of the placement's symmetry orbit (equivalent placements, the weight of a Boltzmann average).
+    A second removal (series "after-layer") starts from the structure `reference`, whose removed atoms
+    are `prior`; its own removals (len(removed) - len(prior)) are of `species`.
     """
 
     name: str
@@ -80,6 +126,19 @@ class VacancySpec:
     n_distinct: int
     n_kept: int
     concentration: float
+    multiplicity: int = 1
+    reference: str = ""
+    prior: tuple[int, ...] = ()
+
+    @property
+    def host(self) -> str:
+        """The structure this one's formation energy is measured from: the slab or the prior removal."""
+        return self.reference or self.parent
+
+    @property
+    def n_vacancies(self) -> int:
+        """Atoms of `species` removed with respect to `host`."""
+        return len(self.removed) - len(self.prior)
 
 
 def species_planes(slab: Atoms, species: str) -> list[tuple[int, ...]]:
@@ -195,8 +254,13 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
         label: str,
         n_distinct: int,
         n_kept: int,
+        removal_species: str = species,
+        reference: str = "",
+        prior: tuple[int, ...] = (),
+        concentration: float | None = None,
     ) -> None:
-        canonical = min(tuple(sorted(perm[list(removed)].tolist())) for perm in perms)
+        images = {tuple(sorted(perm[list(removed)].tolist())) for perm in perms}
+        canonical = min(images)
         if canonical in specs:
             old = specs[canonical]
             specs[canonical] = replace(old, series=f"{old.series};{series}")
@@ -204,7 +268,7 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
         specs[canonical] = VacancySpec(
             name=f"{parent}_v{species}-{name}",
             parent=parent,
-            species=species,
+            species=removal_species,
             removed=removed,
             series=series,
             faces=faces,
@@ -212,11 +276,16 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
             configuration=label,
             n_distinct=n_distinct,
             n_kept=n_kept,
-            concentration=len(removed) / n_species,
+            concentration=len(removed) / n_species if concentration is None else concentration,
+            multiplicity=len(images),
+            reference=reference,
+            prior=prior,
         )
 
+    layers: dict[str, tuple[int, ...]] = {}
     for faces in settings.whole_layer:
         removed = tuple(sorted(site for plane in face_groups[faces] for site in plane))
+        layers[faces] = removed
         add(removed, f"layer-{faces}", "layer", faces, 0, "", 1, 1)
 
     for faces in settings.surface_faces:
@@ -254,13 +323,49 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
             for i, removed in enumerate(kept):
                 label = configuration_label(i)
                 add(removed, f"depth{depth}-{label}", "depth", "top", depth, label, n_distinct, len(kept))
+
+    after = settings.after_layer
+    if after is not None:
+        second = species_planes(slab, after.species)
+        if not second:
+            raise ValueError(f"after_layer.species: {after.species} is not in {parent}")
+        n_second = sum(len(p) for p in second)
+        for faces in after.faces:
+            prior = layers[faces]
+            # placements are distinct under the operations that keep the removed layer(s) in place
+            keep = _stabiliser(perms, set(prior))
+            groups = [second[-1]] if faces == "top" else [second[-1], second[0]]
+            for n in after.counts:
+                if n > len(second[-1]):
+                    raise ValueError(
+                        f"after_layer.counts: {n} exceeds the {len(second[-1])} {after.species} sites of the "
+                        f"outermost {after.species} plane of {parent} (allowed: 1..{len(second[-1])})"
+                    )
+                n_distinct, kept = distinct_placements(groups, [n] * len(groups), keep, settings.max_configurations)
+                count_label = f"{n}x2" if faces == "both" else f"{n}"
+                for i, extra in enumerate(kept):
+                    label = configuration_label(i)
+                    add(
+                        tuple(sorted(prior + extra)),
+                        f"layer-{faces}_v{after.species}-{faces}-{count_label}-{label}",
+                        "after-layer",
+                        faces,
+                        0,
+                        label,
+                        n_distinct,
+                        len(kept),
+                        removal_species=after.species,
+                        reference=f"{parent}_v{species}-layer-{faces}",
+                        prior=prior,
+                        concentration=len(extra) / n_second,
+                    )
     return list(specs.values())
 
 
 def make_vacancy_structure(slab: Atoms, spec: VacancySpec) -> Atoms:
     """The slab with the atoms of `spec` removed; layer indices and fixed atoms carried over."""
     symbols = slab.get_chemical_symbols()
-    wrong = [i for i in spec.removed if symbols[i] != spec.species]
+    wrong = [i for i in spec.removed if i not in spec.prior and symbols[i] != spec.species]
     if wrong:
         raise ValueError(f"{spec.name}: atoms {wrong} of {spec.parent} are not {spec.species}")
     keep = np.setdiff1d(np.arange(len(slab)), spec.removed)
@@ -279,9 +384,11 @@ def make_vacancy_structure(slab: Atoms, spec: VacancySpec) -> Atoms:
             "name": spec.name,
             "family": "vacancy",
             "parent": spec.parent,
-            "removed_species": spec.species,
+            "removed_species": "+".join(dict.fromkeys(symbols[i] for i in (*spec.prior, *spec.removed))),
             "removed_indices": ",".join(str(i) for i in spec.removed),
             "n_removed": len(spec.removed),
+            "reference": spec.host,
+            "multiplicity": spec.multiplicity,
             "concentration": spec.concentration,
             "series": spec.series,
             "faces": spec.faces,

@@ -23,6 +23,8 @@ rule tables:
         finals=final_paths,
         voltages=config["knockon"]["voltages_kv"],
         note=STUDY_NOTE,
+        competition=config["phase_competition"],
+        allow_unconverged=config["calculator"]["allow_unconverged"],
     script:
         "../scripts/tables.py"
 
@@ -30,6 +32,8 @@ rule tables:
 rule figures:
     input:
         expand(f"{TABLES}/{{stem}}.csv", stem=TABLE_STEMS),
+    params:
+        measured_ratio=config["phase_competition"]["measured_anion_per_cation"],
     output:
         report(
             expand(f"{FIGURES}/{{stem}}.png", stem=FIGURE_STEMS),
@@ -66,5 +70,6 @@ rule validation:
         records=record_paths,
         finals=final_paths,
         note=STUDY_NOTE,
+        allow_unconverged=config["calculator"]["allow_unconverged"],
     script:
         "../scripts/validation.py"

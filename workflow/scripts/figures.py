@@ -8,5 +8,6 @@ from nanophase.logs import log_to
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
-    for path in write_figures(Path(snakemake.input[0]).parent, Path(snakemake.output[0]).parent):
+    tables, outdir = Path(snakemake.input[0]).parent, Path(snakemake.output[0]).parent
+    for path in write_figures(tables, outdir, snakemake.params.measured_ratio):
         log.info("wrote %s", path)

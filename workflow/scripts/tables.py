@@ -9,15 +9,14 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     outdir = Path(snakemake.output[0]).parent
-    calculated = load_calculated(
-        snakemake.params.records, snakemake.params.finals, snakemake.config["calculator"]["allow_unconverged"]
-    )
+    calculated = load_calculated(snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged)
     paths = write_paper_tables(
         snakemake.params.study,
         calculated,
         outdir,
         tuple(snakemake.params.voltages),
         snakemake.params.note,
+        snakemake.params.competition,
     )
     log.info(
         "%d records -> %d table files in %s", len(calculated.records), len(paths), outdir
