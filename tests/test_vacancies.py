@@ -164,3 +164,58 @@ def test_plan_is_lattice_independent(bulk, wz22):
     assert [(s.name, s.removed) for s in plan_vacancies(other, settings)] == [
         (s.name, s.removed) for s in plan_vacancies(wz22, settings)
     ]
+
+
+def test_cd_loss_after_the_top_se_plane(zb22, wz22):
+    """Cd removed from the outermost Cd plane of a sheet that lost its top Se plane: counts, species, host."""
+    from nanophase.vacancies import AfterLayerSettings
+
+    for slab in (zb22, wz22):
+        settings = VacancySettings(surface_counts=(), depth=False, whole_layer=("top",), max_configurations=26,
+                                   after_layer=AfterLayerSettings("Cd", ("top",), (1, 2)))  # fmt: skip
+        specs = plan_vacancies(slab, settings)
+        layer = next(s for s in specs if s.series == "layer")
+        cd_top = set(species_planes(slab, "Cd")[-1])
+        n_cd = sum(1 for s in slab.get_chemical_symbols() if s == "Cd")
+        for spec in (s for s in specs if s.series == "after-layer"):
+            assert spec.host == layer.name and spec.prior == layer.removed and spec.species == "Cd"
+            extra = set(spec.removed) - set(layer.removed)
+            assert extra <= cd_top and len(extra) == spec.n_vacancies
+            assert spec.concentration == pytest.approx(spec.n_vacancies / n_cd)
+            atoms = make_vacancy_structure(slab, spec)
+            symbols = atoms.get_chemical_symbols()
+            assert symbols.count("Se") == slab.get_chemical_symbols().count("Se") - len(layer.removed)
+            assert symbols.count("Cd") == n_cd - spec.n_vacancies
+            assert atoms.info["removed_species"] == "Se+Cd" and atoms.info["reference"] == layer.name
+        # every placement is kept (26 allowed), so the kept ones are all the symmetry-distinct ones
+        for n in (1, 2):
+            kept = [s for s in specs if s.series == "after-layer" and s.n_vacancies == n]
+            assert len(kept) == kept[0].n_distinct
+            # orbit sizes add up to every way of choosing n of the exposed Cd, on either face if they are equivalent
+            from math import comb
+
+            from nanophase.symmetry import faces_equivalent
+
+            faces = 2 if faces_equivalent(slab) else 1
+            assert sum(s.multiplicity for s in kept) == comb(len(cd_top), n) * faces
+
+
+def test_after_layer_needs_its_whole_layer_structure():
+    from nanophase.vacancies import AfterLayerSettings
+
+    with pytest.raises(ValueError, match=r"after_layer.faces: \['both'\] need the whole-layer structure"):
+        VacancySettings(whole_layer=("top",), after_layer=AfterLayerSettings("Cd", ("both",), (1,)))
+    with pytest.raises(ValueError, match="after_layer.species: must differ"):
+        VacancySettings(after_layer=AfterLayerSettings("Se", ("top",), (1,)))
+
+
+def test_multiplicity_is_the_orbit_size(wz22):
+    specs = plan_vacancies(wz22, VacancySettings(surface_counts=(1,), surface_faces=("top",), depth=False,
+                                                 whole_layer=(), max_configurations=26))  # fmt: skip
+    perms = symmetry_permutations(wz22)
+    for spec in specs:
+        images = {tuple(sorted(p[list(spec.removed)].tolist())) for p in perms}
+        assert spec.multiplicity == len(images)
+    top, bottom = species_planes(wz22, "Se")[-1], species_planes(wz22, "Se")[0]
+    # one vacancy in either surface Se plane: the orbits cover both planes' sites exactly
+    assert sum(s.multiplicity for s in specs) == len(top) + len(bottom)
