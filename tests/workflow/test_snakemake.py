@@ -83,11 +83,12 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
                        "--configfile", str(config_in(tmp_path, tiny)))  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     index = pd.read_csv(tmp_path / "results" / "structures" / "index.csv").set_index("name")
-    # per slab: whole Se layer top and both, one top vacancy (= depth 0; 2 Se planes have no deeper one)
+    # per slab: whole Se layer top and both, one top vacancy (= depth 0; 2 Se planes have no deeper one),
+    # one Cd removed after the top Se layer
     assert index.family.value_counts().to_dict() == {
         "bulk": 7,
         "atom": 1,
-        "vacancy": 6,
+        "vacancy": 8,
         "interface": 7,
         "slab": 2,
         "strained": 2,  # rock-salt and zinc blende CdS at the PbS in-plane lattice
@@ -101,6 +102,8 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
     assert (wz.n_Cd, wz.n_Se, wz.n_layers) == (4, 4, 2)
     layer_both = index.loc["CdSe-zb-001-2ml-1x1-Cdterm_vSe-layer-both"]
     assert (layer_both.n_Cd, layer_both.n_Se, layer_both.concentration) == (6, 0, 1.0)
+    cd_after = index.loc["CdSe-zb-001-2ml-1x1-Cdterm_vSe-layer-top_vCd-top-1-a"]
+    assert (cd_after.n_Cd, cd_after.n_Se, cd_after.removed_species) == (5, 2, "Se+Cd")
     stack = index.loc["PbS-100-3L-1x1_rsCdS1-zbCdS1-top"]
     assert (stack.n_Pb, stack.n_Cd, stack.n_S, stack.faces) == (6, 4, 10, "top")
     log = (tmp_path / "logs" / "structures" / "slab" / "CdSe-wz-1120-2ml-1x1.log").read_text()
@@ -108,8 +111,9 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
 
 
 def trimmed_study(config):
-    """The default study cut to its smallest structures: 2-monolayer slabs with a top vacancy and the top
-    Se layer removed, a 2-layer PbS substrate under 1 ML of rock salt or zinc blende, 200 eV."""
+    """The default study cut to its smallest structures: 2-monolayer slabs with a top vacancy, the top
+    Se layer removed and one Cd removed after it, a 2-layer PbS substrate under 1 ML of rock salt or zinc
+    blende, 200 eV."""
     for key in ("wz", "zb"):
         config["slabs"][key]["monolayers"] = 2
         config["slabs"][key]["vacancies"].update(surface_counts=[1], depth=False, whole_layer=["top"])
@@ -135,11 +139,15 @@ def table(folder: Path, stem: str) -> pd.DataFrame:
     return pd.read_csv(folder / "results" / "tables" / f"{stem}.csv")
 
 
+def records_of(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in (folder / "results" / "calcs" / "gpaw").glob("*/record.json")]
+
+
 def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     folder, result = trimmed_run
     calcs = folder / "results" / "calcs" / "gpaw"
     records = {p.parent.name: json.loads(p.read_text()) for p in calcs.glob("*/record.json")}
-    assert len(records) == 7 + 1 + 6 + 3 + 2
+    assert len(records) == 7 + 1 + 8 + 3 + 2
     assert len({r["fingerprint"] for r in records.values()}) == 1  # every difference is allowed
     assert all(r["converged"] for r in records.values())
     # the quick preset keeps the curated lattice (relax_cell: false): bulk references relax their atoms in
@@ -171,15 +179,36 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     limits = table(folder, "chemical_potentials")
     assert (limits["dH_f (eV/f.u.)"] < 0).all() and (limits["E_coh Se (eV/atom)"] > 0).all()
     vacancies = table(folder, "vacancy_formation")
-    assert len(vacancies) == 4
-    assert ((vacancies["E_f atom (eV/vacancy)"] > 0) & (vacancies["E_f atom (eV/vacancy)"] < 10)).all()
+    assert len(vacancies) == 6 and (vacancies["species"] == "Cd").sum() == 2
+    se = vacancies[vacancies["species"] == "Se"]
+    assert ((se["E_f atom (eV/vacancy)"] > 0) & (se["E_f atom (eV/vacancy)"] < 10)).all()
     # references: atom - Se-rich = cohesive energy; Se-rich - Cd-rich = -dH_f of the slab's own compound
     compound = {"wurtzite": "CdSe-wz", "zincblende": "CdSe-zb"}
     limits = limits.set_index("compound")
     for phase, rows in vacancies.groupby("phase"):
         cohesive, enthalpy = limits.loc[compound[phase], ["E_coh Se (eV/atom)", "dH_f (eV/f.u.)"]]
-        assert np.allclose(rows["E_f atom (eV/vacancy)"] - rows["E_f Se-rich (eV/vacancy)"], cohesive)
-        assert np.allclose(rows["E_f Se-rich (eV/vacancy)"] - rows["E_f Cd-rich (eV/vacancy)"], -enthalpy)
+        rows_se = rows[rows["species"] == "Se"]
+        assert np.allclose(rows_se["E_f atom (eV/vacancy)"] - rows_se["E_f Se-rich (eV/vacancy)"], cohesive)
+        assert np.allclose(rows_se["E_f Se-rich (eV/vacancy)"] - rows_se["E_f Cd-rich (eV/vacancy)"], -enthalpy)
+        rows_cd = rows[rows["species"] == "Cd"]  # a Cd vacancy is cheaper where Cd is scarce (Se-rich)
+        assert np.allclose(rows_cd["E_f Se-rich (eV/vacancy)"] - rows_cd["E_f Cd-rich (eV/vacancy)"], enthalpy)
+    # phase competition: both 2-ML sheets at equal Se/Cd, e(x) against one reservoir from the records
+    competition = table(folder, "phase_competition")
+    assert set(competition["phase"]) == {"wurtzite", "zincblende"} and (competition["monolayers"] == 2).all()
+    assert len(competition) == 2 * 4  # pristine, top vacancy, top layer, Cd after it, per phase
+    records = {r["name"]: r for r in records_of(folder)}
+    reservoir = {k: records[k]["energy_ev"] / records[k]["n_atoms"] for k in ("CdSe-wz", "CdSe-zb", "Cd-hcp")}
+    e_cdse = 2 * min(reservoir["CdSe-wz"], reservoir["CdSe-zb"])  # the lower CdSe polymorph, per f.u.
+    for _, row in competition.iterrows():
+        energy, n_cd, n_se = records[row["structure"]]["energy_ev"], row["n_Cd"], row["n_Se"]
+        expected = (energy - n_se * e_cdse - (n_cd - n_se) * reservoir["Cd-hcp"]) / n_cd
+        assert row["e per Cd (eV)"] == pytest.approx(expected, abs=1e-9)
+    assert set(competition["favoured phase"]) <= {"wurtzite", "zincblende", "equal"} | {
+        v for v in competition["favoured phase"] if v.startswith("not comparable")
+    }
+    mu_map = table(folder, "phase_map")
+    assert mu_map["dmu_Se (eV)"].max() == pytest.approx(0.0)
+    assert set(mu_map["favoured phase"]) <= {"wurtzite", "zincblende", "equal"}
     interfaces = table(folder, "interface_energies").set_index(["n_rs", "n_zb"])
     assert (
         np.isfinite(interfaces["E_int (meV/A^2)"]).all()
@@ -193,7 +222,8 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     assert validation.loc[
         "Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"
     ].startswith("not comparable")
-    for stem in ("knockon", "energy_per_atom", "formation_energy_mu", "interface_energy"):
+    for stem in ("knockon", "energy_per_atom", "formation_energy_mu", "phase_competition", "phase_map",
+                 "interface_energy"):
         for suffix in (".png", ".pdf"):
             assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000
 

@@ -353,12 +353,14 @@ def configurations(study: Study, calculated: Calculated, temperature_k: float) -
         for (series, count, depth, host), specs in groups.items():
             energies = np.array([vacancy_formation_energy(calculated.record(s.name), calculated.record(host), mu)
                                  / s.n_vacancies for s in specs])  # fmt: skip
-            weights = boltzmann_weights(energies * np.array([s.n_vacancies for s in specs]),
-                                        np.array([s.multiplicity for s in specs]), temperature_k)  # fmt: skip
+            # a ranked slot holds the placement the potential chose: its orbit size is on the structure
+            info = [calculated.structures[s.name].info for s in specs]
+            multiplicity = np.array([int(i.get("multiplicity", s.multiplicity)) for i, s in zip(info, specs, strict=True)])
+            weights = boltzmann_weights(energies * np.array([s.n_vacancies for s in specs]), multiplicity,
+                                        temperature_k)  # fmt: skip
             lowest = int(np.argmin(energies))
             n_distinct = specs[0].n_distinct
-            ranking = ("all computed" if len(specs) >= n_distinct else
-                       f"unranked: the first {len(specs)} of {n_distinct} symmetry orbits (lexicographic)")  # fmt: skip
+            ranking = _ranking_text(info, len(specs), n_distinct)
             rows.append({
                 "phase": model.settings.phase,
                 "monolayers": model.settings.monolayers,
@@ -377,6 +379,18 @@ def configurations(study: Study, calculated: Calculated, temperature_k: float) -
                 "host": host,
             })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _ranking_text(info: list[dict], computed: int, n_distinct: int) -> str:
+    """How the computed placements were chosen among the symmetry-distinct ones."""
+    if computed >= n_distinct:
+        return "all computed"
+    if all("ranked_by" in i for i in info):
+        ranks = sorted(info, key=lambda i: int(i["mlip_rank"]))
+        above = ", ".join(f"+{1000 * float(i['mlip_energy_above_lowest_ev']):.0f}" for i in ranks)
+        return (f"{info[0]['ranked_by']} ranking: the lowest {computed} of {int(info[0]['mlip_candidates'])} ranked "
+                f"({n_distinct} symmetry-distinct), MLIP {above} meV")  # fmt: skip
+    return f"unranked: the first {computed} of {n_distinct} symmetry orbits (lexicographic)"
 
 
 def surface_energies(study: Study, calculated: Calculated, points: int = 11) -> pd.DataFrame:

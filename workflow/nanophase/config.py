@@ -86,6 +86,10 @@ def _check_optional_packages(config: dict) -> None:
     )
     if calculator.get("prerelax", "none") != "none":
         wanted["calculator.prerelax"] = calculator["prerelax"]
+    for key, slab in config.get("slabs", {}).items():
+        model = slab.get("vacancies", {}).get("rank_with", "none")
+        if model != "none":
+            wanted[f"slabs.{key}.vacancies.rank_with"] = model
     for key, model in wanted.items():
         if not mlip_available(model):
             raise ConfigError(

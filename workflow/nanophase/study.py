@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ase import Atoms
@@ -36,17 +36,29 @@ class SlabModel:
             raise ValueError(f"{self.key}: built {slab.info['name']}, planned {self.name}")
         return {self.name: slab, **self.build_vacancies(slab)}
 
-    def build_vacancies(self, slab: Atoms) -> dict[str, Atoms]:
+    def build_vacancies(self, slab: Atoms, ranking: dict | None = None) -> dict[str, Atoms]:
         """Every vacancy structure, by name, made from `slab`: the cut slab or the relaxed one.
 
         Removing atoms from the relaxed slab (atom order is kept by every backend) means the surfaces
         are reconstructed before the vacancies are made, as in the study, and the defect relaxation
-        starts close to its minimum.
+        starts close to its minimum. With a `ranking` (nanophase.ranking), each ranked slot holds the
+        placement the potential put there, and its structure says so (mlip_rank, ...).
         """
         if slab.info.get("name") != self.name or len(slab) != self.n_atoms:
             raise ValueError(f"{self.key}: vacancies need {self.name} ({self.n_atoms} atoms), got "
                              f"{slab.info.get('name')} ({len(slab)} atoms)")  # fmt: skip
-        return {spec.name: make_vacancy_structure(slab, spec) for spec in self.vacancies}
+        slots = (ranking or {}).get("slots", {})
+        structures = {}
+        for spec in self.vacancies:
+            slot = slots.get(spec.name)
+            if slot is None:
+                structures[spec.name] = make_vacancy_structure(slab, spec)
+                continue
+            ranked = replace(spec, removed=tuple(slot["removed"]), multiplicity=slot["multiplicity"])
+            atoms = make_vacancy_structure(slab, ranked)
+            atoms.info.update({"ranked_by": ranking["model"], **{k: v for k, v in slot.items() if k != "removed"}})
+            structures[spec.name] = atoms
+        return structures
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class VacancySettings:
         whole_layer: remove the outermost plane of `species` from "top" and/or "both" faces.
         max_configurations: symmetry-distinct placements kept per count.
         after_layer: a second species removed after the whole outermost plane (None: no such series).
+        rank_with: machine-learned potential that ranks all placements of a count ("none": unranked);
+            rank_steps relaxation steps each, at most rank_limit placements per count.
     """
 
     species: str = "Se"
@@ -64,6 +66,9 @@ class VacancySettings:
     whole_layer: tuple[str, ...] = FACES
     max_configurations: int = 3
     after_layer: AfterLayerSettings | None = None
+    rank_with: str = "none"
+    rank_steps: int = 25
+    rank_limit: int = 300
 
     def __post_init__(self) -> None:
         if self.after_layer is not None:
@@ -101,6 +106,9 @@ class VacancySettings:
                 if (after := cfg.get("after_layer"))
                 else None
             ),
+            rank_with=cfg.get("rank_with", "none"),
+            rank_steps=int(cfg.get("rank_steps", 25)),
+            rank_limit=int(cfg.get("rank_limit", 300)),
         )
 
 
@@ -227,69 +235,52 @@ def configuration_label(index: int) -> str:
     return string.ascii_lowercase[index]
 
 
-def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
-    """All vacancy structures of one slab: whole layers, surface series, depth series.
+@dataclass(frozen=True)
+class PlacementGroup:
+    """One count of one series: which sites may lose an atom, how many per site group, under which operations.
 
-    A structure met in more than one series (one top vacancy is both surface n=1 and depth 0; the
-    full surface count is the whole-layer structure) is listed once, with all its series.
+    `stem` is the structure name without its placement label; placements are symmetry-distinct under
+    `ops` (the slab's operations that keep `prior`, the atoms removed before, in place).
     """
+
+    stem: str
+    series: str
+    faces: str
+    depth: int
+    species: str
+    sites: tuple[tuple[int, ...], ...]
+    counts: tuple[int, ...]
+    ops: np.ndarray
+    prior: tuple[int, ...] = ()
+    reference: str = ""
+    n_sites_of_species: int = 0
+
+    @property
+    def rankable(self) -> bool:
+        """Surface and after-layer groups: placements of one count, worth ranking by energy."""
+        return self.series != "depth"
+
+
+def _whole_layers(slab: Atoms, settings: VacancySettings) -> dict[str, tuple[int, ...]]:
+    planes = species_planes(slab, settings.species)
+    if not planes:
+        raise ValueError(f"species: {settings.species} is not in {slab.info['name']}")
+    sites = {"top": planes[-1], "both": planes[-1] + planes[0]}
+    return {faces: tuple(sorted(sites[faces])) for faces in settings.whole_layer}
+
+
+def placement_groups(slab: Atoms, settings: VacancySettings, perms: np.ndarray) -> list[PlacementGroup]:
+    """Every surface, depth and after-layer group of `settings` on `slab` (whole layers have one placement)."""
     parent = slab.info["name"]
     species = settings.species
     planes = species_planes(slab, species)
     if not planes:
         raise ValueError(f"species: {species} is not in {parent}")
     n_species = sum(len(p) for p in planes)
-    perms = symmetry_permutations(slab)
     top, bottom = planes[-1], planes[0]
-    face_groups = {"top": [top], "both": [top, bottom]}
-
-    specs: dict[tuple[int, ...], VacancySpec] = {}
-
-    def add(
-        removed: tuple[int, ...],
-        name: str,
-        series: str,
-        faces: str,
-        depth: int,
-        label: str,
-        n_distinct: int,
-        n_kept: int,
-        removal_species: str = species,
-        reference: str = "",
-        prior: tuple[int, ...] = (),
-        concentration: float | None = None,
-    ) -> None:
-        images = {tuple(sorted(perm[list(removed)].tolist())) for perm in perms}
-        canonical = min(images)
-        if canonical in specs:
-            old = specs[canonical]
-            specs[canonical] = replace(old, series=f"{old.series};{series}")
-            return
-        specs[canonical] = VacancySpec(
-            name=f"{parent}_v{species}-{name}",
-            parent=parent,
-            species=removal_species,
-            removed=removed,
-            series=series,
-            faces=faces,
-            depth=depth,
-            configuration=label,
-            n_distinct=n_distinct,
-            n_kept=n_kept,
-            concentration=len(removed) / n_species if concentration is None else concentration,
-            multiplicity=len(images),
-            reference=reference,
-            prior=prior,
-        )
-
-    layers: dict[str, tuple[int, ...]] = {}
-    for faces in settings.whole_layer:
-        removed = tuple(sorted(site for plane in face_groups[faces] for site in plane))
-        layers[faces] = removed
-        add(removed, f"layer-{faces}", "layer", faces, 0, "", 1, 1)
-
+    face_sites = {"top": (top,), "both": (top, bottom)}
+    groups = []
     for faces in settings.surface_faces:
-        groups = face_groups[faces]
         if faces == "both" and top == bottom:
             raise ValueError(f"surface_faces: {parent} has a single {species} plane; 'both' is undefined")
         for n in settings.surface_counts:
@@ -298,67 +289,75 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
                     f"surface_counts: {n} exceeds the {len(top)} {species} sites of the outermost "
                     f"{species} plane of {parent} (allowed: 1..{len(top)})"
                 )
-            n_distinct, kept = distinct_placements(
-                groups, [n] * len(groups), perms, settings.max_configurations
-            )
             count_label = f"{n}x2" if faces == "both" else f"{n}"
-            for i, removed in enumerate(kept):
-                label = configuration_label(i)
-                add(
-                    removed,
-                    f"{faces}-{count_label}-{label}",
-                    f"surface-{faces}",
-                    faces,
-                    0,
-                    label,
-                    n_distinct,
-                    len(kept),
-                )
-
+            groups.append(PlacementGroup(f"{parent}_v{species}-{faces}-{count_label}", f"surface-{faces}", faces, 0,
+                                         species, face_sites[faces], (n,) * len(face_sites[faces]), perms,
+                                         n_sites_of_species=n_species))  # fmt: skip
     if settings.depth:
-        n_depths = (len(planes) + 1) // 2  # from the top plane down to the middle one
-        for depth in range(n_depths):
-            plane = planes[-1 - depth]
-            n_distinct, kept = distinct_placements([plane], [1], perms, settings.max_configurations)
-            for i, removed in enumerate(kept):
-                label = configuration_label(i)
-                add(removed, f"depth{depth}-{label}", "depth", "top", depth, label, n_distinct, len(kept))
-
+        for depth in range((len(planes) + 1) // 2):  # from the top plane down to the middle one
+            groups.append(PlacementGroup(f"{parent}_v{species}-depth{depth}", "depth", "top", depth, species,
+                                         (planes[-1 - depth],), (1,), perms, n_sites_of_species=n_species))  # fmt: skip
     after = settings.after_layer
     if after is not None:
         second = species_planes(slab, after.species)
         if not second:
             raise ValueError(f"after_layer.species: {after.species} is not in {parent}")
-        n_second = sum(len(p) for p in second)
+        layers = _whole_layers(slab, settings)
         for faces in after.faces:
             prior = layers[faces]
-            # placements are distinct under the operations that keep the removed layer(s) in place
-            keep = _stabiliser(perms, set(prior))
-            groups = [second[-1]] if faces == "top" else [second[-1], second[0]]
+            sites = (second[-1],) if faces == "top" else (second[-1], second[0])
             for n in after.counts:
                 if n > len(second[-1]):
                     raise ValueError(
                         f"after_layer.counts: {n} exceeds the {len(second[-1])} {after.species} sites of the "
                         f"outermost {after.species} plane of {parent} (allowed: 1..{len(second[-1])})"
                     )
-                n_distinct, kept = distinct_placements(groups, [n] * len(groups), keep, settings.max_configurations)
                 count_label = f"{n}x2" if faces == "both" else f"{n}"
-                for i, extra in enumerate(kept):
-                    label = configuration_label(i)
-                    add(
-                        tuple(sorted(prior + extra)),
-                        f"layer-{faces}_v{after.species}-{faces}-{count_label}-{label}",
-                        "after-layer",
-                        faces,
-                        0,
-                        label,
-                        n_distinct,
-                        len(kept),
-                        removal_species=after.species,
-                        reference=f"{parent}_v{species}-layer-{faces}",
-                        prior=prior,
-                        concentration=len(extra) / n_second,
-                    )
+                # placements are distinct under the operations that keep the removed layer(s) in place
+                groups.append(PlacementGroup(
+                    f"{parent}_v{species}-layer-{faces}_v{after.species}-{faces}-{count_label}", "after-layer",
+                    faces, 0, after.species, sites, (n,) * len(sites), _stabiliser(perms, set(prior)), prior,
+                    f"{parent}_v{species}-layer-{faces}", sum(len(p) for p in second),
+                ))  # fmt: skip
+    return groups
+
+
+def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
+    """All vacancy structures of one slab: whole layers, surface series, depth series, after-layer series.
+
+    A structure met in more than one series (one top vacancy is both surface n=1 and depth 0; the
+    full surface count is the whole-layer structure) is listed once, with all its series. Of each
+    group the first `max_configurations` symmetry-distinct placements are kept (lexicographic order);
+    `nanophase.ranking` may later fill those slots with the lowest-energy placements instead.
+    """
+    parent = slab.info["name"]
+    species = settings.species
+    perms = symmetry_permutations(slab)
+    groups = placement_groups(slab, settings, perms)  # checks the settings against the slab first
+    n_species = sum(len(p) for p in species_planes(slab, species))
+    specs: dict[tuple[int, ...], VacancySpec] = {}
+
+    def add(spec: VacancySpec) -> None:
+        images = {tuple(sorted(perm[list(spec.removed)].tolist())) for perm in perms}
+        canonical = min(images)
+        if canonical in specs:
+            old = specs[canonical]
+            specs[canonical] = replace(old, series=f"{old.series};{spec.series}")
+        else:
+            specs[canonical] = replace(spec, multiplicity=len(images))
+
+    for faces, removed in _whole_layers(slab, settings).items():
+        add(VacancySpec(f"{parent}_v{species}-layer-{faces}", parent, species, removed, "layer", faces, 0, "", 1, 1,
+                        len(removed) / n_species))  # fmt: skip
+    for group in groups:
+        n_distinct, kept = distinct_placements(list(group.sites), list(group.counts), group.ops,
+                                               settings.max_configurations)  # fmt: skip
+        for i, extra in enumerate(kept):
+            label = configuration_label(i)
+            add(VacancySpec(f"{group.stem}-{label}", parent, group.species, tuple(sorted(group.prior + extra)),
+                            group.series, group.faces, group.depth, label, n_distinct, len(kept),
+                            len(extra) / group.n_sites_of_species, reference=group.reference,
+                            prior=group.prior))  # fmt: skip
     return list(specs.values())
 
 

@@ -44,6 +44,7 @@ for model in STUDY.slabs:
                 f"vacancy_inputs_{model.key}"
             input:
                 **relaxed_slab(model),
+                **ranking_input(model),
             output:
                 list(vacancy_calc_inputs(model).values()),
             log:
@@ -54,8 +55,29 @@ for model in STUDY.slabs:
             params:
                 model=model,
                 paths=vacancy_calc_inputs(model),
+                allow_unconverged=config["calculator"]["allow_unconverged"],
             script:
                 "../scripts/build_vacancies.py"
+
+    # every placement of a count ranked with the potential: the DFT slots get the lowest
+    if ranking_input(model):
+
+        rule:
+            name:
+                f"rank_vacancies_{model.key}"
+            input:
+                cut=calc_structure_path("slab", model.name),
+                **relaxed_slab(model),
+            output:
+                ranking_input(model)["ranking"],
+            log:
+                f"logs/{BACKEND}/structures/{model.name}_ranking.log",
+            conda:
+                CONDA_ENV
+            params:
+                model=model,
+            script:
+                "../scripts/rank_vacancies.py"
 
 
 if STUDY.interfaces is not None:

@@ -134,6 +134,13 @@ def relaxed_slab(model):
     return {"slab": final_path(model.name), "record": record_path(model.name)}
 
 
+def ranking_input(model):
+    """The MLIP ranking of the model's placements, when its vacancies ask for one (else nothing)."""
+    if model.vacancy_settings.rank_with == "none":
+        return {}
+    return {"ranking": f"results/calcs/{BACKEND}/ranking/{model.name}.json"}
+
+
 def vacancy_calc_inputs(model):
     """Name -> path of one slab model's vacancy structures, made from the relaxed slab."""
     return {
