@@ -146,3 +146,47 @@ def test_missing_extra_fails_at_config_validation(monkeypatch):
         validate_config(config)
     with pytest.raises(ConfigError, match="calculator.prerelax: the chgnet potential is not installed"):
         validate_config({"bulk": {"x": {"file": "x.cif"}}, "calculator": {"prerelax": "chgnet"}})
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_ranking_gives_the_dft_slots_the_lowest_placements(bulk):
+    """Every symmetry-distinct placement ranked with CHGNet: slot a holds the lowest, b the next."""
+    from nanophase.ranking import mlip_energy, rank_placements
+    from nanophase.slabs import SlabSettings, build_slab
+    from nanophase.study import SlabModel
+    from nanophase.symmetry import symmetry_permutations
+    from nanophase.vacancies import (
+        VacancySettings,
+        VacancySpec,
+        distinct_placements,
+        make_vacancy_structure,
+        placement_groups,
+        plan_vacancies,
+    )
+
+    slab = build_slab(bulk["CdSe-zb"], SlabSettings("zincblende", "001", monolayers=2, supercell=(2, 2),
+                                                     termination="cation", vacuum_a=8.0))  # fmt: skip
+    settings = VacancySettings(surface_counts=(2,), surface_faces=("top",), depth=False, whole_layer=(),
+                               max_configurations=2, rank_with="chgnet", rank_steps=3)  # fmt: skip
+    calculator = mlip_calculator("chgnet")
+    slots = rank_placements(slab, slab, settings, calculator)
+    (group,) = placement_groups(slab, settings, symmetry_permutations(slab))
+    n_distinct, candidates = distinct_placements(list(group.sites), list(group.counts), group.ops, 100)
+    assert n_distinct > 2 and len(candidates) == n_distinct
+    energies = {}
+    for removed in candidates:
+        spec = VacancySpec("x", slab.info["name"], "Se", removed, "surface-top", "top", 0, "", n_distinct, 0, 0.0)
+        energies[removed] = mlip_energy(make_vacancy_structure(slab, spec), calculator, 3)
+    ordered = sorted(energies, key=energies.get)
+    a, b = slots[f"{group.stem}-a"], slots[f"{group.stem}-b"]
+    assert tuple(a["removed"]) == ordered[0] and tuple(b["removed"]) == ordered[1]
+    assert a["mlip_rank"] == 1 and a["mlip_energy_above_lowest_ev"] == 0.0
+    assert b["mlip_energy_above_lowest_ev"] == pytest.approx(energies[ordered[1]] - energies[ordered[0]], abs=1e-6)
+    assert a["mlip_candidates"] == n_distinct
+    # the slab model builds its slots from the ranking and says so on each structure
+    specs = plan_vacancies(slab, settings)
+    model = SlabModel("zb", "CdSe-zb", None, settings, slab.info["name"], tuple(specs), len(slab))
+    built = model.build_vacancies(slab, {"model": "chgnet", "slots": slots})
+    first = built[f"{group.stem}-a"]
+    assert first.info["ranked_by"] == "chgnet" and first.info["mlip_rank"] == 1
+    assert first.info["removed_indices"] == ",".join(str(i) for i in ordered[0])

@@ -134,8 +134,8 @@ def vacancy_formation(study: Study, calculated: Calculated) -> pd.DataFrame:
                 row[f"E_f {labels[limit]} (eV/vacancy)"] = vacancy_formation_energy(defect, reference, mu) / n
             row["dE (meV/atom)"] = 1000.0 * energy_per_atom_change(defect, host)
             row["host"] = spec.host
-            row["records"] = (f"{spec.name}; {spec.host}; {model.name}; "
-                              f"{'; '.join(study.references[model.key].names())}")  # fmt: skip
+            names = [spec.name, spec.host, model.name, *study.references[model.key].names()]
+            row["records"] = "; ".join(dict.fromkeys(names))
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -500,17 +500,18 @@ def phase_conclusions(res: Reservoir | None, found: list[Comparison], mu_map: pd
                          "finding": finding})  # fmt: skip
     if not scan.empty:
         dmu = next(c for c in scan.columns if c.startswith("dmu_"))
-        for phase, lines in scan.groupby("phase"):
-            negative = lines[lines["E_f (eV/vacancy)"] < 0]
+        symbol = dmu.split(" ")[0]
+        for (phase, species), lines in scan.groupby(["phase", "species"]):
             lowest = lines.loc[lines["E_f (eV/vacancy)"].idxmin()]
-            finding = (f"lowest E_f {lowest['E_f (eV/vacancy)']:.2f} eV ({lowest['structure']} at {dmu.split(' ')[0]} = "
+            negative = lines[lines["E_f (eV/vacancy)"] < 0]
+            finding = (f"lowest E_f {lowest['E_f (eV/vacancy)']:.2f} eV ({lowest['structure']} at {symbol} = "
                        f"{lowest[dmu]:+.2f} eV); ")  # fmt: skip
-            finding += (f"vacancies form spontaneously (E_f < 0) in {negative['structure'].nunique()} structure(s), "
-                        f"from {dmu.split(' ')[0]} <= {negative[dmu].max():+.2f} eV" if len(negative)
-                        else "E_f > 0 over the whole allowed range")  # fmt: skip
-            rows.append({"measure": "E_f(mu) per vacancy", "sheets": phase,
-                         "compares": f"each {phase} vacancy structure with its own host sheet (the cost of the loss "
-                                     "within one phase, not a comparison of phases)",
+            finding += (f"E_f < 0 for {negative['structure'].nunique()} of {lines['structure'].nunique()} structures "
+                        f"somewhere in {symbol} {negative[dmu].min():+.2f} ... {negative[dmu].max():+.2f} eV"
+                        if len(negative) else "E_f > 0 over the whole allowed range")  # fmt: skip
+            rows.append({"measure": f"E_f(mu) per {species} vacancy", "sheets": phase,
+                         "compares": f"each {phase} structure with its own host sheet (the cost of the loss within "
+                                     "one phase, not a comparison of phases)",
                          "finding": finding})  # fmt: skip
     for sheet, value in implied.items():
         rows.append({"measure": "dE/atom (the study's measure)", "sheets": sheet,

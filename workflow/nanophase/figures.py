@@ -95,19 +95,19 @@ def phase_competition_figure(table: pd.DataFrame, stem: Path, measured_ratio: fl
     x_col = next(c for c in table.columns if "/" in c and not c.startswith(("e ", "n_")) and "(" not in c)
     e_col = next(c for c in table.columns if c.startswith("e per "))
     thicknesses = sorted(table["monolayers"].unique())
-    fig, axes = plt.subplots(1, len(thicknesses), figsize=(4.8 * len(thicknesses), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(thicknesses), figsize=(6.4 * len(thicknesses), 3.8), squeeze=False)
     for ax, monolayers in zip(axes[0], thicknesses, strict=True):
         sheets = table[table["monolayers"] == monolayers]
         for phase, points in sheets.groupby("phase"):
             color, _ = PHASE_STYLE.get(phase, ("k", "^"))
             hull = points[points["on hull"] == "yes"].sort_values(x_col)
             ax.plot(hull[x_col], hull[e_col], color=color, lw=1.2, label=f"{phase} hull")
-            for series, group in points.groupby("series"):
-                ax.scatter(group[x_col], group[e_col], color=color, marker=SERIES_MARKERS.get(series.split(";")[0], "^"),
+            for series, group in points.groupby(points["series"].str.split(";").str[0]):
+                ax.scatter(group[x_col], group[e_col], color=color, marker=SERIES_MARKERS.get(series, "^"),
                            s=22, label=f"{phase} {series}", zorder=3)  # fmt: skip
         ax.axvline(measured_ratio, color="0.4", ls=":", lw=1.0, label=f"measured (EDS) {measured_ratio:g}")
         ax.set(xlabel=x_col, ylabel=f"{e_col.replace('e per', 'energy per')}", title=f"{monolayers} ML sheets")
-        ax.legend(fontsize=5.5)
+        ax.legend(fontsize=5.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, stem)
 
 
@@ -125,9 +125,10 @@ def phase_map_figure(mu_map: pd.DataFrame, stem: Path) -> list[Path]:
         for phase in phases:
             color, _ = PHASE_STYLE.get(phase, ("k", "^"))
             ratio = next(c for c in view.columns if c.startswith(f"{phase} ") and "/" in c and "omega" not in c)
-            ax.step(view[dmu], view[ratio], where="post", color=color, label=f"{phase} equilibrium sheet")
+            # a row at a tangent reports the Se-poorer sheet: each value holds up to its own dmu ("pre")
+            ax.step(view[dmu], view[ratio], where="pre", color=color, label=f"{phase} equilibrium sheet")
             favoured = view["favoured phase"] == phase
-            ax.fill_between(view[dmu], 0, 1, where=favoured, step="post", color=color, alpha=0.12,
+            ax.fill_between(view[dmu], 0, 1, where=favoured, step="pre", color=color, alpha=0.12,
                             transform=ax.get_xaxis_transform(), label=f"{phase} favoured")  # fmt: skip
         ax.set(xlabel=f"{dmu}  [Cd-rich ... Se-rich]", ylabel="Se/Cd of the equilibrium sheet",
                title=f"{monolayers} ML sheets")  # fmt: skip
