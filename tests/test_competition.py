@@ -153,3 +153,27 @@ def test_boltzmann_weights_limits():
     w = competition.boltzmann_weights(energies, g, 300.0)
     ratio = np.exp(-0.05 / (competition.K_B_EV_PER_K * 300.0))
     assert w[2] / w[0] == pytest.approx(2 * ratio)
+
+
+def test_two_thicknesses_are_two_comparisons(tmp_path):
+    """Sheets of 2 and 3 ML in both phases: each thickness is compared with its own pair only."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    for key in ("wz", "zb"):
+        thin = dict(config["slabs"][key], monolayers=2)
+        thin["vacancies"] = dict(thin["vacancies"], depth=False)
+        config["slabs"][f"{key}2"] = thin
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(config))
+    study, calculated = make_calculated(PRESETS["quick"], config_path=path)
+    calculated = _with_sheet_energies(study, calculated)
+    pairs, _ = study.phase_pairs()
+    assert pairs == {2: {"wurtzite": ["wz2"], "zincblende": ["zb2"]}, 3: {"wurtzite": ["wz"], "zincblende": ["zb"]}}
+    res, found = competition.comparisons(study, calculated)
+    assert [c.monolayers for c in found] == [2, 3]
+    for comparison in found:
+        assert set(comparison.points["monolayers"]) == {comparison.monolayers}
+        assert all(f"{comparison.monolayers}ml" in name for name in comparison.points["structure"])
+    conclusions = competition.phase_conclusions(res, found, competition.phase_map(res, found), pd.DataFrame(), {})
+    assert set(conclusions["sheets"]) == {"2 ML", "3 ML"}

@@ -138,7 +138,7 @@ def ranking_input(model):
     """The MLIP ranking of the model's placements, when its vacancies ask for one (else nothing)."""
     if model.vacancy_settings.rank_with == "none":
         return {}
-    return {"ranking": f"results/calcs/{BACKEND}/ranking/{model.name}.json"}
+    return {"ranking": f"{CALCS}/ranking/{model.name}.json"}
 
 
 def vacancy_calc_inputs(model):
