@@ -4,14 +4,17 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from nanophase.config import validate_config
+from nanophase.config import compose_config, validate_config
 
 min_version("9.0")
 
-
-configfile: "config/config.yaml"
-
-
+# The study the user asked for: with no --configfile the default study; a study file given is the whole
+# study (or names its `base`), overlays (`overlay: true`, config/screening.yaml) add to it, --config last.
+DEFAULT_STUDY = Path(workflow.basedir) / "config" / "config.yaml"
+_settings = workflow.config_settings
+_study = compose_config(DEFAULT_STUDY, _settings.configfiles, _settings.config)
+config.clear()
+config.update(_study)
 # A readable message naming the bad key first, then Snakemake's own check (defaults are already in).
 validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -26,6 +29,7 @@ include: "workflow/rules/analysis.smk"
 rule all:
     default_target: True
     input:
+        EFFECTIVE_CONFIG,
         STRUCTURE_INDEX,
         rules.tables.output,
         rules.figures.output,

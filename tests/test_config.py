@@ -79,3 +79,37 @@ def test_bad_config_names_the_key(default_config, repo, mutate, message):
     mutate(config)
     with pytest.raises(ConfigError, match=message):
         plan(config, repo)
+
+
+def test_compose_config_layers(tmp_path, repo):
+    """No file: the default study; a study file: the whole study; base: extends; overlays add; --config last."""
+    import yaml
+
+    from nanophase.config import compose_config
+
+    default = repo / "config" / "config.yaml"
+    assert compose_config(default) == yaml.safe_load(default.read_text())
+    paper = compose_config(default, [repo / "config" / "paper.yaml"])
+    assert "stacks" not in paper["interfaces"] and paper["interfaces"]["rocksalt_monolayers"] == [0, 1, 2, 3, 4]
+    screened = compose_config(default, [repo / "config" / "paper.yaml", repo / "config" / "screening.yaml"],
+                              {"study": "cli"})  # fmt: skip
+    assert screened["calculator"]["backend"] == "mlip" and screened["calculator"]["preset"] == "paper"
+    assert screened["interfaces"] == paper["interfaces"] and screened["study"] == "cli"
+    based = tmp_path / "based.yaml"
+    based.write_text(f"base: {default}\nslabs: {{wz: {{monolayers: 4}}}}\n")
+    extended = compose_config(default, [based])
+    assert extended["slabs"]["wz"]["monolayers"] == 4 and extended["slabs"]["wz"]["bulk"] == "CdSe-wz"
+    assert extended["interfaces"] == yaml.safe_load(default.read_text())["interfaces"]
+    loose = tmp_path / "loose.yaml"
+    loose.write_text("calculator: {preset: paper}\n")
+    with pytest.raises(ConfigError, match=r"not a whole study \(it has no bulk\).*base: .*overlay: true"):
+        compose_config(default, [loose])
+    with pytest.raises(ConfigError, match="a second whole study"):
+        compose_config(default, [repo / "config" / "paper.yaml", default])
+
+
+def test_stacks_and_monolayer_lists_contradict(default_config):
+    config = copy.deepcopy(default_config)
+    config["interfaces"]["rocksalt_monolayers"] = [0, 1]
+    with pytest.raises(ConfigError, match="interfaces.stacks: contradicts interfaces.rocksalt_monolayers"):
+        validate_config(config)

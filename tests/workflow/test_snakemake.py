@@ -275,3 +275,26 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
     assert not list(tmp_path.rglob("POTCAR"))  # licensed content never lands anywhere here
     atom_incar = (tmp_path / "results" / "vasp_inputs" / "Se-atom" / "INCAR").read_text()
     assert "ISPIN = 2" in atom_incar and "MAGMOM = 1*2.0" in atom_incar
+
+
+def test_paper_study_is_the_whole_study_the_user_gave():
+    """`--configfile config/paper.yaml` from the repository: every published stack, nothing of the default."""
+    study = Study.from_config(load_config(REPO / "config" / "paper.yaml"), root=REPO)
+    assert len(study.interfaces.names) == 15  # 0-4 rs x 0-2 zb, the bare slab included
+    result = snakemake("-n", "--configfile", "config/paper.yaml")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert any(line.split() == ["calc", str(len(study.structure_names()))] for line in out.splitlines()), out
+    assert "15 interface" in out and "117 vacancy" in out
+    # an overlay changes only its keys: the screening of the paper study keeps its stacks
+    result = snakemake("-n", "--configfile", "config/paper.yaml", "config/screening.yaml")
+    assert "15 interface" in result.stdout + result.stderr
+
+
+def test_a_reference_left_out_of_a_user_study_stays_out(tmp_path):
+    """The default study does not put back what a user's study leaves out: the plan is refused, no job runs."""
+    user = config_in(tmp_path, lambda c: c["bulk"].pop("CdS-rs"), source="paper.yaml")
+    result = snakemake("-n", "--directory", str(tmp_path), "--configfile", str(user))
+    assert result.returncode != 0
+    assert "interfaces.rocksalt_shell: 'CdS-rs' is not a bulk key" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

@@ -65,6 +65,7 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
     Raises:
         ConfigError: naming the first offending key path and what it allows.
     """
+    _check_contradictions(config)
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = _with_defaults(Draft202012Validator)(schema)
     error = best_match(validator.iter_errors(config))
@@ -72,6 +73,72 @@ def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict
         raise ConfigError(f"invalid config: {_describe(error)}")
     _check_optional_packages(config)
     return config
+
+
+def _check_contradictions(config: dict) -> None:
+    """Keys that say the same thing twice are refused (checked before the schema fills in defaults)."""
+    interfaces = config.get("interfaces") or {}
+    both = sorted({"rocksalt_monolayers", "zincblende_monolayers"} & set(interfaces))
+    if "stacks" in interfaces and both:
+        raise ConfigError(
+            f"invalid config: interfaces.stacks: contradicts interfaces.{' and '.join(both)} "
+            "(allowed: either stacks, a list of [n_rs, n_zb], or rocksalt_monolayers x zincblende_monolayers)"
+        )
+
+
+def _deep_update(base: dict, extra: dict) -> dict:
+    """`base` with `extra` merged in, nested mappings key by key (lists and values replaced)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_update(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def compose_config(default_path: str | Path, config_files: list[str | Path] | tuple = (),
+                   overrides: dict | None = None) -> dict:  # fmt: skip
+    """The study a user asked for, before validation.
+
+    No --configfile: the default study. Otherwise the first file that is not an overlay is the whole
+    study (a default key it leaves out stays out), unless it names its base (`base: config/config.yaml`),
+    which it then extends; files marked `overlay: true` (config/screening.yaml) are merged over the study,
+    in order; command-line --config values come last. Nested mappings merge key by key, lists are replaced.
+
+    Raises:
+        ConfigError: two whole studies, or a file that is neither a study (no bulk), a based one nor an overlay.
+    """
+    study: dict | None = None
+    study_file = None
+    overlays = []
+    for path in config_files:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        if data.pop("overlay", False):
+            overlays.append(data)
+            continue
+        if study is not None:
+            raise ConfigError(
+                f"invalid config: {path}: a second whole study after {study_file} (allowed: one study; "
+                "mark files that only change some keys with `overlay: true`)"
+            )
+        base = data.pop("base", None)
+        if base is not None:
+            base_path = Path(base)
+            if not base_path.is_file():
+                raise ConfigError(f"invalid config: {path}: base: {base} does not exist")
+            data = _deep_update(compose_config(default_path, [base_path]), data)
+        elif "bulk" not in data:
+            raise ConfigError(
+                f"invalid config: {path}: not a whole study (it has no bulk) (allowed: add `base: {default_path}` "
+                "to extend a study, or `overlay: true` to change keys of the study given before it)"
+            )
+        study, study_file = data, path
+    if study is None:
+        study = yaml.safe_load(Path(default_path).read_text()) or {}
+    for overlay in overlays:
+        study = _deep_update(study, overlay)
+    return _deep_update(study, dict(overrides or {}))
 
 
 def _check_optional_packages(config: dict) -> None:
@@ -101,3 +168,11 @@ def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict
     """Read a YAML config file and validate it (defaults filled in)."""
     config = yaml.safe_load(Path(path).read_text()) or {}
     return validate_config(config, schema_path)
+
+
+def write_config(config: dict, path: str | Path) -> None:
+    """The effective study config as YAML (keys in the order given), written atomically."""
+    from nanophase.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(config, sort_keys=False))

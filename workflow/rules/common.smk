@@ -11,6 +11,13 @@ from nanophase.paper import TABLE_STEMS
 from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")
+_FAMILY_COUNTS = {f: list(STUDY.families.values()).count(f) for f in dict.fromkeys(STUDY.families.values())}
+logger.info(
+    f"nanophase: study {STUDY.name}: {len(STUDY.families)} calculations ("
+    + ", ".join(f"{n} {family}" for family, n in _FAMILY_COUNTS.items())
+    + ")"
+)
+EFFECTIVE_CONFIG = "results/config.yaml"
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 STRUCTURES = "results/structures"

@@ -1,6 +1,21 @@
 # Structures: bulk references -> slabs and their vacancy series, interface stacks -> index.csv
 
 
+# the study as it runs (default, --configfile study, overlays and --config composed, defaults filled in)
+rule effective_config:
+    output:
+        EFFECTIVE_CONFIG,
+    log:
+        "logs/effective_config.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        config=config,
+    script:
+        "../scripts/write_config.py"
+
+
 rule bulk_reference:
     input:
         bulk_source,
