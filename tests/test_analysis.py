@@ -101,7 +101,9 @@ def composition_of(atoms) -> dict[str, int]:
     return {s: symbols.count(s) for s in set(symbols)}
 
 
-def make_calculated(settings, config_path: Path = REPO / "config/config.yaml", code: str = "gpaw") -> tuple[Study, Calculated]:
+def make_calculated(
+    settings, config_path: Path = REPO / "config/config.yaml", code: str = "gpaw"
+) -> tuple[Study, Calculated]:
     """The default study with the six published stacks, every record holding its model energy."""
     config = load_config(config_path)
     config["interfaces"]["stacks"] = [list(pair) for pair in PUBLISHED_INTERFACES]
@@ -304,7 +306,9 @@ def test_validation_of_a_screening_run_compares_no_dft_number():
                              run_facts(study, calculated)).set_index("quantity")  # fmt: skip
     energies = table[table["unit"] == "meV/A^2"]
     assert len(energies) == 6
-    assert set(energies["verdict"]) == {"not comparable: machine-learned potential chgnet, not DFT (screening)"}
+    assert set(energies["verdict"]) == {
+        "not comparable: machine-learned potential chgnet, not DFT (screening)"
+    }
     assert set(energies["run settings"]) == {"chgnet test: fmax 0.01"}
     # kinematics and composition do not depend on the energies: still judged
     assert table.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"

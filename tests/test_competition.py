@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from tests.test_analysis import E_CD, E_CDSE, E_SE, REPO, make_calculated
 
-from nanophase import competition, paper
+from nanophase import competition, configurations, paper
 from nanophase.analysis import Calculated
 from nanophase.calculators.settings import PRESETS
 from nanophase.config import ConfigError, load_config
@@ -52,7 +52,11 @@ def test_lower_hull_by_hand():
     assert np.isnan(hull.at(0.4)) and np.isnan(hull.at(1.01))
     assert np.allclose(hull.slopes(), [0.04, 0.36])
     # omega = e - x c is lowest at the vertex whose neighbouring slopes bracket c
-    assert hull.grand_minimum(0.0)[0] == 0 and hull.grand_minimum(0.2)[0] == 1 and hull.grand_minimum(1.0)[0] == 2
+    assert (
+        hull.grand_minimum(0.0)[0] == 0
+        and hull.grand_minimum(0.2)[0] == 1
+        and hull.grand_minimum(1.0)[0] == 2
+    )
 
 
 def test_crossing_of_two_lines_is_exact():
@@ -69,7 +73,9 @@ def test_hulls_crossing_and_favoured_phase(known):
     assert comparison.monolayers == 3
     assert comparison.crossings == (pytest.approx(0.5),)
     table = competition.competition_table(res, found)
-    assert np.allclose(table["e per Cd (eV)"], [F[p][0] + F[p][1] * x for p, x in zip(table["phase"], table["Se/Cd"])])
+    assert np.allclose(
+        table["e per Cd (eV)"], [F[p][0] + F[p][1] * x for p, x in zip(table["phase"], table["Se/Cd"])]
+    )
     assert (table["on hull"] == "yes").all()  # every sheet lies on its phase's line
     for _, row in table.iterrows():
         x = row["Se/Cd"]
@@ -80,7 +86,9 @@ def test_hulls_crossing_and_favoured_phase(known):
         expected = "equal" if abs(x - 0.5) < 1e-9 else "zincblende" if x < 0.5 else "wurtzite"
         assert row["favoured phase"] == expected
         assert row["margin (meV/Cd)"] == pytest.approx(1000 * gap)
-    conclusions = competition.phase_conclusions(res, found, competition.phase_map(res, found), pd.DataFrame(), {})
+    conclusions = competition.phase_conclusions(
+        res, found, competition.phase_map(res, found), pd.DataFrame(), {}
+    )
     assert "changes at Se/Cd = 0.500" in conclusions["finding"].iloc[0]
 
 
@@ -97,17 +105,24 @@ def test_grand_potential_view_tangents_and_brute_force(known):
             sheets = points[points["phase"] == phase]
             omega = sheets["e per Cd (eV)"] - sheets["Se/Cd"] * c
             assert row[f"{phase} omega (eV/Cd)"] == pytest.approx(omega.min())
-    assert mu_map["dmu_Se (eV)"].min() == pytest.approx(DH_F) and mu_map["dmu_Se (eV)"].max() == pytest.approx(0)
+    assert mu_map["dmu_Se (eV)"].min() == pytest.approx(DH_F) and mu_map[
+        "dmu_Se (eV)"
+    ].max() == pytest.approx(0)
     # at the Se-rich end both phases take their most Se-rich sheet, and the lower omega wins
     se_rich = mu_map.iloc[-1]
-    assert se_rich["wurtzite Se/Cd"] == pytest.approx(1.0) and se_rich["zincblende Se/Cd"] == pytest.approx(0.75)
+    assert se_rich["wurtzite Se/Cd"] == pytest.approx(1.0) and se_rich["zincblende Se/Cd"] == pytest.approx(
+        0.75
+    )
     # omega_wz = 0.5 - 1.0 * 1 = -0.5, omega_zb = 0.5 - 0.75 = -0.25 per Cd
     assert se_rich["favoured phase"] == "wurtzite" and se_rich["margin (meV/Cd)"] == pytest.approx(250.0)
 
 
 def test_shifting_every_cd_energy_changes_no_conclusion(known):
     study, calculated = known
-    shifted = {name: replace(r, energy_ev=r.energy_ev + 0.7 * composition(r)["Cd"]) for name, r in calculated.records.items()}
+    shifted = {
+        name: replace(r, energy_ev=r.energy_ev + 0.7 * composition(r)["Cd"])
+        for name, r in calculated.records.items()
+    }
     moved = Calculated(shifted, calculated.structures)
     frames, _ = paper.phase_competition_frames(study, calculated, paper.PhaseCompetitionSettings())
     frames_moved, _ = paper.phase_competition_frames(study, moved, paper.PhaseCompetitionSettings())
@@ -147,11 +162,11 @@ def test_different_thicknesses_are_not_compared():
 
 def test_boltzmann_weights_limits():
     energies, g = np.array([0.0, 0.05, 0.05]), np.array([2, 1, 4])
-    assert np.allclose(competition.boltzmann_weights(energies, g, 0.0), [1, 0, 0])
-    hot = competition.boltzmann_weights(energies, g, 1e9)
+    assert np.allclose(configurations.boltzmann_weights(energies, g, 0.0), [1, 0, 0])
+    hot = configurations.boltzmann_weights(energies, g, 1e9)
     assert np.allclose(hot, g / g.sum())
-    w = competition.boltzmann_weights(energies, g, 300.0)
-    ratio = np.exp(-0.05 / (competition.K_B_EV_PER_K * 300.0))
+    w = configurations.boltzmann_weights(energies, g, 300.0)
+    ratio = np.exp(-0.05 / (configurations.K_B_EV_PER_K * 300.0))
     assert w[2] / w[0] == pytest.approx(2 * ratio)
 
 
@@ -169,11 +184,16 @@ def test_two_thicknesses_are_two_comparisons(tmp_path):
     study, calculated = make_calculated(PRESETS["quick"], config_path=path)
     calculated = _with_sheet_energies(study, calculated)
     pairs, _ = study.phase_pairs()
-    assert pairs == {2: {"wurtzite": ["wz2"], "zincblende": ["zb2"]}, 3: {"wurtzite": ["wz"], "zincblende": ["zb"]}}
+    assert pairs == {
+        2: {"wurtzite": ["wz2"], "zincblende": ["zb2"]},
+        3: {"wurtzite": ["wz"], "zincblende": ["zb"]},
+    }
     res, found = competition.comparisons(study, calculated)
     assert [c.monolayers for c in found] == [2, 3]
     for comparison in found:
         assert set(comparison.points["monolayers"]) == {comparison.monolayers}
         assert all(f"{comparison.monolayers}ml" in name for name in comparison.points["structure"])
-    conclusions = competition.phase_conclusions(res, found, competition.phase_map(res, found), pd.DataFrame(), {})
+    conclusions = competition.phase_conclusions(
+        res, found, competition.phase_map(res, found), pd.DataFrame(), {}
+    )
     assert set(conclusions["sheets"]) == {"2 ML", "3 ML"}

@@ -90,7 +90,13 @@ def test_compose_config_layers(tmp_path, repo):
     default = repo / "config" / "config.yaml"
     assert compose_config(default) == yaml.safe_load(default.read_text())
     paper = compose_config(default, [repo / "config" / "paper.yaml"])
-    assert "stacks" not in paper["interfaces"] and paper["interfaces"]["rocksalt_monolayers"] == [0, 1, 2, 3, 4]
+    assert "stacks" not in paper["interfaces"] and paper["interfaces"]["rocksalt_monolayers"] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
     screened = compose_config(default, [repo / "config" / "paper.yaml", repo / "config" / "screening.yaml"],
                               {"study": "cli"})  # fmt: skip
     assert screened["calculator"]["backend"] == "mlip" and screened["calculator"]["preset"] == "paper"

@@ -33,7 +33,9 @@ MODELS = [pytest.param(m, marks=pytest.mark.skipif(not mlip_available(m), reason
 def default_slabs(repo):
     """The default study's pristine slabs (wz with its middle layer fixed, zb), by config key."""
     study = Study.from_config(load_config(repo / "config" / "config.yaml"), root=repo)
-    return {m.key: m.build(read_bulk(repo / study.bulk_files[m.bulk], name=m.bulk))[m.name] for m in study.slabs}
+    return {
+        m.key: m.build(read_bulk(repo / study.bulk_files[m.bulk], name=m.bulk))[m.name] for m in study.slabs
+    }
 
 
 @pytest.fixture()
@@ -73,7 +75,11 @@ def test_relaxation_lowers_forces_and_records_the_model(model, rattled, tmp_path
     assert record.ionic_steps > 0 and len(final) == len(rattled)
     # a DFT record of the same structure has another fingerprint: never subtracted from this one
     dft = copy.deepcopy(record)
-    dft.code, dft.physics, dft.fingerprint = "gpaw", PRESETS["quick"].physics("gpaw"), PRESETS["quick"].fingerprint("gpaw")
+    dft.code, dft.physics, dft.fingerprint = (
+        "gpaw",
+        PRESETS["quick"].physics("gpaw"),
+        PRESETS["quick"].fingerprint("gpaw"),
+    )
     with pytest.raises(SettingsMismatch, match="CdSe-zb"):
         require_same_settings(record, dft)
 
@@ -88,9 +94,10 @@ def test_prerelaxed_gpaw_relaxation_starts_from_the_potential_geometry(bulk, tmp
     record, final = run_calculation(atoms, settings, "gpaw", "relax", tmp_path, "CdS-zb")
     prerelax = record.extra["prerelax"]
     assert prerelax["model"] == "chgnet" and prerelax["steps"] > 0 and prerelax["wall_time_s"] > 0
-    with Trajectory(str(tmp_path / "prerelax" / "relax.traj")) as mlip_path, Trajectory(
-        str(tmp_path / "relax.traj")
-    ) as dft_path:
+    with (
+        Trajectory(str(tmp_path / "prerelax" / "relax.traj")) as mlip_path,
+        Trajectory(str(tmp_path / "relax.traj")) as dft_path,
+    ):
         assert dft_path[0].positions == pytest.approx(mlip_path[-1].positions, abs=1e-8)
         assert mlip_path[0].positions == pytest.approx(atoms.positions, abs=1e-8)
     assert record.converged and record.code == "gpaw"
@@ -175,13 +182,17 @@ def test_ranking_gives_the_dft_slots_the_lowest_placements(bulk):
     assert n_distinct > 2 and len(candidates) == n_distinct
     energies = {}
     for removed in candidates:
-        spec = VacancySpec("x", slab.info["name"], "Se", removed, "surface-top", "top", 0, "", n_distinct, 0, 0.0)
+        spec = VacancySpec(
+            "x", slab.info["name"], "Se", removed, "surface-top", "top", 0, "", n_distinct, 0, 0.0
+        )
         energies[removed] = mlip_energy(make_vacancy_structure(slab, spec), calculator, 3)
     ordered = sorted(energies, key=energies.get)
     a, b = slots[f"{group.stem}-a"], slots[f"{group.stem}-b"]
     assert tuple(a["removed"]) == ordered[0] and tuple(b["removed"]) == ordered[1]
     assert a["mlip_rank"] == 1 and a["mlip_energy_above_lowest_ev"] == 0.0
-    assert b["mlip_energy_above_lowest_ev"] == pytest.approx(energies[ordered[1]] - energies[ordered[0]], abs=1e-6)
+    assert b["mlip_energy_above_lowest_ev"] == pytest.approx(
+        energies[ordered[1]] - energies[ordered[0]], abs=1e-6
+    )
     assert a["mlip_candidates"] == n_distinct
     # the slab model builds its slots from the ranking and says so on each structure
     specs = plan_vacancies(slab, settings)

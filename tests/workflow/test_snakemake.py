@@ -74,7 +74,10 @@ def test_structures_run_writes_every_planned_structure(tmp_path):
         config["slabs"]["zb"]["monolayers"] = 2
         config["interfaces"].pop("stacks")
         config["interfaces"].update(
-            substrate_layers=3, rocksalt_monolayers=[0, 1], zincblende_monolayers=[0, 1], faces=["both", "top"],
+            substrate_layers=3,
+            rocksalt_monolayers=[0, 1],
+            zincblende_monolayers=[0, 1],
+            faces=["both", "top"],
             fixed="middle",
         )
 
@@ -154,7 +157,9 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     # the primitive cell, slabs are cut from the same lattice, the shells are held at PbS's
     assert records["CdSe-zb"]["task"] == "relax" and records["CdSe-zb"]["n_atoms"] == 2
     bulk_a = read_bulk(calcs / "CdSe-zb" / "final.extxyz").cell.lengths()[0]
-    assert bulk_a == pytest.approx(read_bulk(REPO / "structures/bulk/CdSe-zb.cif").cell.lengths()[0], abs=1e-4)
+    assert bulk_a == pytest.approx(
+        read_bulk(REPO / "structures/bulk/CdSe-zb.cif").cell.lengths()[0], abs=1e-4
+    )
     cut = read(calcs / "structures" / "slab" / "CdSe-zb-001-2ml-1x1-Cdterm.extxyz")
     assert cut.cell.lengths()[0] == pytest.approx(bulk_a, abs=1e-4)
     pbs_a = read_bulk(calcs / "PbS-rs" / "final.extxyz").cell.lengths()[0]
@@ -165,7 +170,9 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
     vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")
     kept = [
-        i for i in range(len(host)) if i not in {int(x) for x in str(vacancy.info["removed_indices"]).split(",")}
+        i
+        for i in range(len(host))
+        if i not in {int(x) for x in str(vacancy.info["removed_indices"]).split(",")}
     ]
     assert vacancy.positions == pytest.approx(host.positions[kept], abs=1e-6)
     assert "mpiexec --bind-to none -n" in result.stdout + result.stderr
@@ -189,9 +196,13 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
         cohesive, enthalpy = limits.loc[compound[phase], ["E_coh Se (eV/atom)", "dH_f (eV/f.u.)"]]
         rows_se = rows[rows["species"] == "Se"]
         assert np.allclose(rows_se["E_f atom (eV/vacancy)"] - rows_se["E_f Se-rich (eV/vacancy)"], cohesive)
-        assert np.allclose(rows_se["E_f Se-rich (eV/vacancy)"] - rows_se["E_f Cd-rich (eV/vacancy)"], -enthalpy)
+        assert np.allclose(
+            rows_se["E_f Se-rich (eV/vacancy)"] - rows_se["E_f Cd-rich (eV/vacancy)"], -enthalpy
+        )
         rows_cd = rows[rows["species"] == "Cd"]  # a Cd vacancy is cheaper where Cd is scarce (Se-rich)
-        assert np.allclose(rows_cd["E_f Se-rich (eV/vacancy)"] - rows_cd["E_f Cd-rich (eV/vacancy)"], enthalpy)
+        assert np.allclose(
+            rows_cd["E_f Se-rich (eV/vacancy)"] - rows_cd["E_f Cd-rich (eV/vacancy)"], enthalpy
+        )
     # phase competition: both 2-ML sheets at equal Se/Cd, e(x) against one reservoir from the records
     competition = table(folder, "phase_competition")
     assert set(competition["phase"]) == {"wurtzite", "zincblende"} and (competition["monolayers"] == 2).all()
@@ -222,8 +233,14 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     assert validation.loc[
         "Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"
     ].startswith("not comparable")
-    for stem in ("knockon", "energy_per_atom", "formation_energy_mu", "phase_competition", "phase_map",
-                 "interface_energy"):
+    for stem in (
+        "knockon",
+        "energy_per_atom",
+        "formation_energy_mu",
+        "phase_competition",
+        "phase_map",
+        "interface_energy",
+    ):
         for suffix in (".png", ".pdf"):
             assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000
 
@@ -244,7 +261,9 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
         config["slabs"] = {"zb": config["slabs"]["zb"]}
         config.pop("interfaces")
         # the compound and its two chemical-potential limits
-        config["bulk"] = {k: v for k, v in config["bulk"].items() if k in ("CdSe-zb", "Cd-hcp", "Se-trigonal")}
+        config["bulk"] = {
+            k: v for k, v in config["bulk"].items() if k in ("CdSe-zb", "Cd-hcp", "Se-trigonal")
+        }
         config["calculator"] = {"backend": "vasp", "preset": "paper"}
 
     result = snakemake(

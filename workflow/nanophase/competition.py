@@ -22,20 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nanophase.analysis import Calculated, chemical_potentials, slab_references, vacancy_models
+from nanophase.analysis import Calculated, slab_references, vacancy_models
 from nanophase.bulk import formula_elements
 from nanophase.energetics import (
     composition,
     energy_per_formula_unit,
-    ev_per_a2_to_j_per_m2,
     require_same_settings,
-    slab_grand_potential_per_area,
-    vacancy_formation_energy,
 )
 from nanophase.study import Study
-from nanophase.symmetry import faces_equivalent
 
-K_B_EV_PER_K = 8.617333262e-5
 X_TOL = 1e-9  # two sheets with Se/Cd closer than this have the same composition
 E_TOL = 1e-9  # eV per cation: energies closer than this are equal (collinear points, ties)
 
@@ -160,7 +155,7 @@ def reservoir(study: Study, calculated: Calculated) -> Reservoir:
     if len(solids) != 1:
         raise ComparisonUnavailable(f"the sheets use different elemental solids {solids}")
     compounds = sorted({r.compound for r in refs})
-    (cation_solid, anion_solid), = solids
+    ((cation_solid, anion_solid),) = solids
     require_same_settings(*(calculated.record(n) for n in [*compounds, cation_solid, anion_solid]))
     energies = {c: energy_per_formula_unit(calculated.record(c), formula) for c in compounds}
     compound = min(energies, key=energies.__getitem__)
@@ -191,20 +186,25 @@ def sheet_points(study: Study, calculated: Calculated, res: Reservoir) -> pd.Dat
         for name, series, configuration, multiplicity in members:
             record = calculated.record(name)
             counts = composition(record)
-            rows.append({
-                "monolayers": model.settings.monolayers,
-                "phase": model.settings.phase,
-                "structure": name,
-                "series": series,
-                "configuration": configuration,
-                f"n_{cation}": counts[cation],
-                f"n_{anion}": counts[anion],
-                f"{anion}/{cation}": counts[anion] / counts[cation],
-                f"e per {cation} (eV)": energy_per_cation(record.energy_ev, counts[cation], counts[anion], res),
-                "multiplicity": multiplicity,
-            })  # fmt: skip
-    require_same_settings(*(calculated.record(r["structure"]) for r in rows),
-                          *(calculated.record(n) for n in res.names()))  # fmt: skip
+            rows.append(
+                {
+                    "monolayers": model.settings.monolayers,
+                    "phase": model.settings.phase,
+                    "structure": name,
+                    "series": series,
+                    "configuration": configuration,
+                    f"n_{cation}": counts[cation],
+                    f"n_{anion}": counts[anion],
+                    f"{anion}/{cation}": counts[anion] / counts[cation],
+                    f"e per {cation} (eV)": energy_per_cation(
+                        record.energy_ev, counts[cation], counts[anion], res
+                    ),
+                    "multiplicity": multiplicity,
+                }
+            )
+    require_same_settings(
+        *(calculated.record(r["structure"]) for r in rows), *(calculated.record(n) for n in res.names())
+    )
     return pd.DataFrame(rows)
 
 
@@ -236,7 +236,9 @@ def comparisons(study: Study, calculated: Calculated) -> tuple[Reservoir, list[C
         group = points[points["monolayers"] == monolayers]
         hulls = {}
         for phase, sheets in group.groupby("phase"):
-            hulls[phase] = lower_hull(sheets[x_col].to_numpy(), sheets[e_col].to_numpy(), list(sheets["structure"]))
+            hulls[phase] = lower_hull(
+                sheets[x_col].to_numpy(), sheets[e_col].to_numpy(), list(sheets["structure"])
+            )
         first, second = sorted(hulls)
         found.append(Comparison(monolayers, hulls, group, tuple(crossings(hulls[first], hulls[second]))))
     return res, found
@@ -256,7 +258,7 @@ def _favoured(hulls: dict[str, Hull], x: float) -> tuple[str, float]:
 
 
 def competition_table(res: Reservoir, found: list[Comparison]) -> pd.DataFrame:
-    """Every sheet with its composition, e(x), whether it is on its phase's hull and which phase is lower there."""
+    """Every sheet: composition, e(x), on its phase's hull or not, and which phase is lower there."""
     cation, anion = formula_elements(res.formula)
     x_col, e_col = f"{anion}/{cation}", f"e per {cation} (eV)"
     frames = []
@@ -278,7 +280,7 @@ def competition_table(res: Reservoir, found: list[Comparison]) -> pd.DataFrame:
 
 
 def phase_map(res: Reservoir, found: list[Comparison], points: int = 11) -> pd.DataFrame:
-    """The grand-potential view: at each dmu_Se of [dH_f, 0], each phase's equilibrium sheet and the lower one.
+    """The grand-potential view: at each dmu_Se of [dH_f, 0], each phase's equilibrium sheet, the lower one.
 
     The grid holds `points` evenly spaced values and every tangent dmu of a hull segment inside the range
     (where a phase's equilibrium composition jumps) and every dmu where the favoured phase changes.
@@ -288,7 +290,9 @@ def phase_map(res: Reservoir, found: list[Comparison], points: int = 11) -> pd.D
     rows = []
     for comparison in found:
         hulls = comparison.hulls
-        tangents = {float(dh + s): phase for phase, hull in hulls.items() for s in hull.slopes() if dh <= dh + s <= 0}
+        tangents = {
+            float(dh + s): phase for phase, hull in hulls.items() for s in hull.slopes() if dh <= dh + s <= 0
+        }
         # rounded to 1e-9 eV so that a tangent landing on a grid point is one row
         grid = np.unique(np.round(np.concatenate([np.linspace(dh, 0.0, points), list(tangents)]), 9))
         switch = _grand_switches(hulls, grid, dh)
@@ -322,112 +326,6 @@ def _grand_switches(hulls: dict[str, Hull], grid: np.ndarray, dh: float) -> list
     return sign_changes(grid, np.array([gap(d) for d in grid]))
 
 
-def boltzmann_weights(energies_ev: np.ndarray, multiplicities: np.ndarray, temperature_k: float) -> np.ndarray:
-    """Occupation of each configuration: g_i exp(-(E_i - E_min)/kT), normalised; the lowest alone at 0 K."""
-    energies_ev = np.asarray(energies_ev, dtype=float)
-    g = np.asarray(multiplicities, dtype=float)
-    if temperature_k <= 0:
-        weights = (energies_ev == energies_ev.min()).astype(float) * g
-    else:
-        weights = g * np.exp(-(energies_ev - energies_ev.min()) / (K_B_EV_PER_K * temperature_k))
-    return weights / weights.sum()
-
-
-def configurations(study: Study, calculated: Calculated, temperature_k: float) -> pd.DataFrame:
-    """Per series and number removed: the lowest computed placement and the Boltzmann average of E_f.
-
-    E_f is taken at the anion-rich limit (placements of one count differ by a constant at any other mu).
-    Weights are g exp(-E_f/kT) with g the orbit size of each placement; only computed placements enter,
-    which the `placements` and `ranking` columns state.
-    """
-    rows = []
-    for model in vacancy_models(study):
-        refs = slab_references(study, model, calculated)
-        formula = study.references[model.key].formula
-        mu = chemical_potentials(refs, formula, refs.mu("anion-rich"))
-        groups: dict[tuple[str, int, int, str], list] = {}
-        for spec in model.vacancies:
-            for series in spec.series.split(";"):
-                depth = spec.depth if series == "depth" else 0  # a depth series has one structure per plane
-                groups.setdefault((series, spec.n_vacancies, depth, spec.host), []).append(spec)
-        for (series, count, depth, host), specs in groups.items():
-            energies = np.array([vacancy_formation_energy(calculated.record(s.name), calculated.record(host), mu)
-                                 / s.n_vacancies for s in specs])  # fmt: skip
-            # a ranked slot holds the placement the potential chose: its orbit size is on the structure
-            info = [calculated.structures[s.name].info for s in specs]
-            multiplicity = np.array([int(i.get("multiplicity", s.multiplicity)) for i, s in zip(info, specs, strict=True)])
-            weights = boltzmann_weights(energies * np.array([s.n_vacancies for s in specs]), multiplicity,
-                                        temperature_k)  # fmt: skip
-            lowest = int(np.argmin(energies))
-            n_distinct = specs[0].n_distinct
-            ranking = _ranking_text(info, len(specs), n_distinct)
-            rows.append({
-                "phase": model.settings.phase,
-                "monolayers": model.settings.monolayers,
-                "series": series,
-                "removed": count,
-                "depth": depth,
-                "species": specs[0].species,
-                "placements computed": len(specs),
-                "symmetry-distinct": n_distinct,
-                "ranking": ranking,
-                "lowest": specs[lowest].name,
-                f"E_f {refs.anion}-rich lowest (eV/vacancy)": float(energies[lowest]),
-                f"E_f {refs.anion}-rich Boltzmann (eV/vacancy)": float(weights @ energies),
-                "weight of lowest": float(weights[lowest]),
-                "spread (meV/vacancy)": 1000.0 * float(energies.max() - energies.min()),
-                "host": host,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def _ranking_text(info: list[dict], computed: int, n_distinct: int) -> str:
-    """How the computed placements were chosen among the symmetry-distinct ones."""
-    if computed >= n_distinct:
-        return "all computed"
-    if all("ranked_by" in i for i in info):
-        ranks = sorted(info, key=lambda i: int(i["mlip_rank"]))
-        above = ", ".join(f"+{1000 * float(i['mlip_energy_above_lowest_ev']):.0f}" for i in ranks)
-        return (f"{info[0]['ranked_by']} ranking: the lowest {computed} of {int(info[0]['mlip_candidates'])} ranked "
-                f"({n_distinct} symmetry-distinct), MLIP {above} meV")  # fmt: skip
-    return f"unranked: the first {computed} of {n_distinct} symmetry orbits (lexicographic)"
-
-
-def surface_energies(study: Study, calculated: Calculated, points: int = 11) -> pd.DataFrame:
-    """Surface energy per face of each pristine sheet across the allowed anion chemical potential.
-
-    gamma = [E_slab - n mu_cation - m mu_anion] / (2 A), mu_cation = e_compound - mu_anion, with the
-    sheet's own bulk as the compound; a non-stoichiometric sheet (the Cd-terminated zinc blende) depends
-    on mu, a stoichiometric one does not. Where the two faces are not related by a symmetry operation the
-    number is their mean.
-    """
-    rows = []
-    for model in vacancy_models(study):
-        refs = slab_references(study, model, calculated)
-        formula = study.references[model.key].formula
-        cation, anion = formula_elements(formula)
-        slab = calculated.record(model.name)
-        compound = study.references[model.key].compound
-        require_same_settings(slab, calculated.record(compound))
-        counts = composition(slab)
-        faces = "two equivalent faces" if faces_equivalent(calculated.structures[model.name]) else "mean of two faces"
-        for mu_anion in refs.scan(points):
-            gamma = slab_grand_potential_per_area(slab, refs.compound, mu_anion, calculated.area_a2(model.name), formula)
-            rows.append({
-                "sheet": model.name,
-                "phase": model.settings.phase,
-                "monolayers": model.settings.monolayers,
-                "termination": model.settings.termination,
-                f"{anion}/{cation}": counts[anion] / counts[cation],
-                f"dmu_{anion} (eV)": refs.delta_mu(mu_anion),
-                "gamma (meV/A^2)": 1000.0 * gamma,
-                "gamma (J/m^2)": ev_per_a2_to_j_per_m2(gamma),
-                "faces": faces,
-                "bulk": compound,
-            })  # fmt: skip
-    return pd.DataFrame(rows)
-
-
 def implied_chemical_potentials(study: Study, calculated: Calculated) -> dict[str, float]:
     """The anion chemical potential the study's dE/atom measure sets for each sheet, relative to the solid.
 
@@ -442,13 +340,25 @@ def implied_chemical_potentials(study: Study, calculated: Calculated) -> dict[st
     return implied
 
 
-def phase_conclusions(res: Reservoir | None, found: list[Comparison], mu_map: pd.DataFrame, scan: pd.DataFrame,
-                      implied: dict[str, float], unavailable: str = "") -> pd.DataFrame:  # fmt: skip
+def phase_conclusions(
+    res: Reservoir | None,
+    found: list[Comparison],
+    mu_map: pd.DataFrame,
+    scan: pd.DataFrame,
+    implied: dict[str, float],
+    unavailable: str = "",
+) -> pd.DataFrame:
     """What the study can conclude, each row saying what it compares (replaces per-phase-only conclusions)."""
     rows = []
     if res is None:
-        rows.append({"measure": "phase competition at equal composition", "sheets": "",
-                     "compares": "nothing", "finding": f"not computed: {unavailable}"})  # fmt: skip
+        rows.append(
+            {
+                "measure": "phase competition at equal composition",
+                "sheets": "",
+                "compares": "nothing",
+                "finding": f"not computed: {unavailable}",
+            }
+        )
     else:
         cation, anion = formula_elements(res.formula)
         dmu = f"dmu_{anion} (eV)"
@@ -457,11 +367,15 @@ def phase_conclusions(res: Reservoir | None, found: list[Comparison], mu_map: pd
             a, b = comparison.hulls[first], comparison.hulls[second]
             span = common_range(a, b)
             sheets = f"{comparison.monolayers} ML"
-            compares = (f"{first} vs {second} sheets of equal {anion}/{cation}, energy per {cation} against bulk "
-                        f"{res.compound} and {res.cation_solid} (lower convex hulls)")  # fmt: skip
+            compares = (
+                f"{first} vs {second} sheets of equal {anion}/{cation}, energy per {cation} against bulk "
+                f"{res.compound} and {res.cation_solid} (lower convex hulls)"
+            )
             if span is None:
-                finding = (f"no common {anion}/{cation}: {first} {a.x[0]:.3f}-{a.x[-1]:.3f}, "
-                           f"{second} {b.x[0]:.3f}-{b.x[-1]:.3f}")  # fmt: skip
+                finding = (
+                    f"no common {anion}/{cation}: {first} {a.x[0]:.3f}-{a.x[-1]:.3f}, "
+                    f"{second} {b.x[0]:.3f}-{b.x[-1]:.3f}"
+                )
             else:
                 grid = np.unique(np.concatenate([a.x, b.x, span]))
                 grid = grid[(grid >= span[0] - X_TOL) & (grid <= span[1] + X_TOL)]
@@ -471,52 +385,93 @@ def phase_conclusions(res: Reservoir | None, found: list[Comparison], mu_map: pd
                     edges = [span[0], *comparison.crossings, span[1]]
                     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
                         middle = 0.5 * (lo + hi)
-                        segments.append(f"{first if a.at(middle) < b.at(middle) else second} lower at "
-                                        f"{anion}/{cation} {lo:.3f}-{hi:.3f}")  # fmt: skip
-                    finding = (f"favoured phase changes at {anion}/{cation} = "
-                               f"{', '.join(f'{c:.3f}' for c in comparison.crossings)}: {'; '.join(segments)}")  # fmt: skip
+                        segments.append(
+                            f"{first if a.at(middle) < b.at(middle) else second} lower at "
+                            f"{anion}/{cation} {lo:.3f}-{hi:.3f}"
+                        )
+                    finding = (
+                        f"favoured phase changes at {anion}/{cation} = "
+                        f"{', '.join(f'{c:.3f}' for c in comparison.crossings)}: {'; '.join(segments)}"
+                    )
                 else:
                     lower = first if diff.mean() < 0 else second
                     margins = np.abs(diff)
-                    finding = (f"{lower} lower at every common {anion}/{cation} from {span[0]:.3f} to {span[1]:.3f}, "
-                               f"by {margins.min():.0f}-{margins.max():.0f} meV per {cation}; no crossing")  # fmt: skip
-            rows.append({"measure": "phase competition at equal composition", "sheets": sheets,
-                         "compares": compares, "finding": finding})  # fmt: skip
+                    finding = (
+                        f"{lower} lower at every common {anion}/{cation} "
+                        f"from {span[0]:.3f} to {span[1]:.3f}, "
+                        f"by {margins.min():.0f}-{margins.max():.0f} meV per {cation}; no crossing"
+                    )
+            rows.append(
+                {
+                    "measure": "phase competition at equal composition",
+                    "sheets": sheets,
+                    "compares": compares,
+                    "finding": finding,
+                }
+            )
             view = mu_map[mu_map["monolayers"] == comparison.monolayers]
             changes = view[view["note"].str.contains("favoured phase changes")]
             ends = view.iloc[[0, -1]]
             symbol = dmu.split(" ")[0]
             finding = "; ".join(
-                f"at {symbol} = {row[dmu]:+.2f} eV {row['favoured phase']} by {row[f'margin (meV/{cation})']:.0f} "
+                f"at {symbol} = {row[dmu]:+.2f} eV {row['favoured phase']} "
+                f"by {row[f'margin (meV/{cation})']:.0f} "
                 f"meV per {cation} ({first} at {anion}/{cation} {row[f'{first} {anion}/{cation}']:.2f}, "
                 f"{second} at {row[f'{second} {anion}/{cation}']:.2f})"
                 for _, row in ends.iterrows()
             )
             if len(changes):
                 finding += "; favoured phase changes at " + ", ".join(f"{d:+.2f} eV" for d in changes[dmu])
-            rows.append({"measure": f"grand potential per {cation} over dH_f <= dmu_{anion} <= 0", "sheets": sheets,
-                         "compares": (f"each phase's equilibrium sheet with one {anion} reservoir, {cation} kept in the "
-                                      "sheet (tangent construction on the same hulls)"),
-                         "finding": finding})  # fmt: skip
+            rows.append(
+                {
+                    "measure": f"grand potential per {cation} over dH_f <= dmu_{anion} <= 0",
+                    "sheets": sheets,
+                    "compares": (
+                        f"each phase's equilibrium sheet with one {anion} reservoir, {cation} kept in the "
+                        "sheet (tangent construction on the same hulls)"
+                    ),
+                    "finding": finding,
+                }
+            )
     if not scan.empty:
         dmu = next(c for c in scan.columns if c.startswith("dmu_"))
         symbol = dmu.split(" ")[0]
         for (phase, species), lines in scan.groupby(["phase", "species"]):
             lowest = lines.loc[lines["E_f (eV/vacancy)"].idxmin()]
             negative = lines[lines["E_f (eV/vacancy)"] < 0]
-            finding = (f"lowest E_f {lowest['E_f (eV/vacancy)']:.2f} eV ({lowest['structure']} at {symbol} = "
-                       f"{lowest[dmu]:+.2f} eV); ")  # fmt: skip
-            finding += (f"E_f < 0 for {negative['structure'].nunique()} of {lines['structure'].nunique()} structures "
-                        f"somewhere in {symbol} {negative[dmu].min():+.2f} ... {negative[dmu].max():+.2f} eV"
-                        if len(negative) else "E_f > 0 over the whole allowed range")  # fmt: skip
-            rows.append({"measure": f"E_f(mu) per {species} vacancy", "sheets": phase,
-                         "compares": f"each {phase} structure with its own host sheet (the cost of the loss within "
-                                     "one phase, not a comparison of phases)",
-                         "finding": finding})  # fmt: skip
+            finding = (
+                f"lowest E_f {lowest['E_f (eV/vacancy)']:.2f} eV ({lowest['structure']} at {symbol} = "
+                f"{lowest[dmu]:+.2f} eV); "
+            )
+            finding += (
+                f"E_f < 0 for {negative['structure'].nunique()} of {lines['structure'].nunique()} structures "
+                f"somewhere in {symbol} {negative[dmu].min():+.2f} ... {negative[dmu].max():+.2f} eV"
+                if len(negative)
+                else "E_f > 0 over the whole allowed range"
+            )
+            rows.append(
+                {
+                    "measure": f"E_f(mu) per {species} vacancy",
+                    "sheets": phase,
+                    "compares": f"each {phase} structure with its own host sheet "
+                    "(the cost of the loss within "
+                    "one phase, not a comparison of phases)",
+                    "finding": finding,
+                }
+            )
     for sheet, value in implied.items():
-        rows.append({"measure": "dE/atom (the study's measure)", "sheets": sheet,
-                     "compares": "each defect sheet with its own pristine sheet per atom: a formation energy at "
-                                 "mu_bar = E_host/N_host",
-                     "finding": f"mu_bar sits at dmu = {value:+.2f} eV; no conclusion is drawn from it"
-                                + (" (outside the allowed range)" if value > 0 or (res is not None and value < res.formation_enthalpy) else "")})  # fmt: skip
+        rows.append(
+            {
+                "measure": "dE/atom (the study's measure)",
+                "sheets": sheet,
+                "compares": "each defect sheet with its own pristine sheet per atom: a formation energy at "
+                "mu_bar = E_host/N_host",
+                "finding": f"mu_bar sits at dmu = {value:+.2f} eV; no conclusion is drawn from it"
+                + (
+                    " (outside the allowed range)"
+                    if value > 0 or (res is not None and value < res.formation_enthalpy)
+                    else ""
+                ),
+            }
+        )
     return pd.DataFrame(rows)

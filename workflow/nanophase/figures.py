@@ -106,7 +106,9 @@ def phase_competition_figure(table: pd.DataFrame, stem: Path, measured_ratio: fl
                 ax.scatter(group[x_col], group[e_col], color=color, marker=SERIES_MARKERS.get(series, "^"),
                            s=22, label=f"{phase} {series}", zorder=3)  # fmt: skip
         ax.axvline(measured_ratio, color="0.4", ls=":", lw=1.0, label=f"measured (EDS) {measured_ratio:g}")
-        ax.set(xlabel=x_col, ylabel=f"{e_col.replace('e per', 'energy per')}", title=f"{monolayers} ML sheets")
+        ax.set(
+            xlabel=x_col, ylabel=f"{e_col.replace('e per', 'energy per')}", title=f"{monolayers} ML sheets"
+        )
         ax.legend(fontsize=5.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, stem)
 
@@ -124,7 +126,9 @@ def phase_map_figure(mu_map: pd.DataFrame, stem: Path) -> list[Path]:
         view = mu_map[mu_map["monolayers"] == monolayers].sort_values(dmu)
         for phase in phases:
             color, _ = PHASE_STYLE.get(phase, ("k", "^"))
-            ratio = next(c for c in view.columns if c.startswith(f"{phase} ") and "/" in c and "omega" not in c)
+            ratio = next(
+                c for c in view.columns if c.startswith(f"{phase} ") and "/" in c and "omega" not in c
+            )
             # a row at a tangent reports the Se-poorer sheet: each value holds up to its own dmu ("pre")
             ax.step(view[dmu], view[ratio], where="pre", color=color, label=f"{phase} equilibrium sheet")
             favoured = view["favoured phase"] == phase

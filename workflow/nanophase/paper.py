@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nanophase import analysis, competition
+from nanophase import analysis, competition, configurations, surfaces
 from nanophase.analysis import Calculated
 from nanophase.calculators.records import read_record
 from nanophase.energetics import ev_per_a2_to_mev_per_a2
@@ -137,7 +137,8 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         + tail,
         "surface_energies": "Surface energy per face of each pristine sheet, gamma = [E_slab - n_Cd mu_Cd - "
         "n_Se mu_Se] / (2 A), mu_Cd = E(CdSe) - mu_Se with the sheet's own bulk, across the allowed mu_Se; a "
-        "non-stoichiometric (Cd-terminated) sheet depends on mu_Se; inequivalent faces give their mean." + tail,
+        "non-stoichiometric (Cd-terminated) sheet depends on mu_Se; inequivalent faces give their mean."
+        + tail,
         "phase_competition": "Wurtzite vs zinc blende sheets of the same thickness at equal composition: every "
         "sheet (pristine and with vacancies) at x = Se/Cd with e(x) = [E - n_Se e_CdSe - (n_Cd - n_Se) e_Cd] / "
         "n_Cd per Cd against one reservoir for both phases; each phase's lower convex hull over x; at each x the "
@@ -146,8 +147,10 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "phase_map": "Grand-potential view: at each dmu_Se in [dH_f, 0], with Cd kept in the sheet and Se "
         "exchanged with one reservoir, omega(x) = e(x) - x (dmu_Se - dH_f) per Cd (a constant common to both "
         "phases dropped); each phase's equilibrium sheet (the tangent construction on its hull: a hull segment "
-        "of slope s is in equilibrium at dmu_Se = dH_f + s), and the phase with the lower omega." + reservoir
-        + why + tail,
+        "of slope s is in equilibrium at dmu_Se = dH_f + s), and the phase with the lower omega."
+        + reservoir
+        + why
+        + tail,
         "phase_conclusions": "What the study can conclude, each row saying what it compares: the phase "
         "competition at equal composition and its grand-potential view (which phase is lower), E_f(mu) (the "
         "cost of the loss within each phase) and the study's dE/atom (a formation energy at an arbitrary mu: "
@@ -179,8 +182,8 @@ def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float,
         "vacancy_formation": vacancies,
         "formation_energy_scan": analysis.formation_energy_scan(study, calculated, settings.mu_points),
         "phase_stability": analysis.phase_stability(study, calculated),
-        "configurations": competition.configurations(study, calculated, settings.temperature_k),
-        "surface_energies": competition.surface_energies(study, calculated, settings.mu_points),
+        "configurations": configurations.configurations(study, calculated, settings.temperature_k),
+        "surface_energies": surfaces.surface_energies(study, calculated, settings.mu_points),
         **phase_frames,
         "interface_energies": interfaces,
         "interface_ordering": analysis.interface_ordering(interfaces),

@@ -42,7 +42,9 @@ def mlip_energy(atoms: Atoms, calculator, steps: int) -> float:
     return float(atoms.get_potential_energy())
 
 
-def rank_placements(cut_slab: Atoms, relaxed_slab: Atoms, settings: VacancySettings, calculator) -> dict[str, dict]:
+def rank_placements(
+    cut_slab: Atoms, relaxed_slab: Atoms, settings: VacancySettings, calculator
+) -> dict[str, dict]:
     """The DFT slot of each ranked placement group: slot name -> removed atoms and the ranking behind it.
 
     Symmetry comes from the cut slab (ideal positions); the candidates are made from the relaxed slab
@@ -61,9 +63,23 @@ def rank_placements(cut_slab: Atoms, relaxed_slab: Atoms, settings: VacancySetti
         energies = []
         for extra in candidates:
             removed = tuple(sorted(group.prior + extra))
-            spec = VacancySpec(group.stem, relaxed_slab.info["name"], group.species, removed, group.series,
-                               group.faces, group.depth, "", n_distinct, 0, 0.0, prior=group.prior)  # fmt: skip
-            energies.append(mlip_energy(make_vacancy_structure(relaxed_slab, spec), calculator, settings.rank_steps))
+            spec = VacancySpec(
+                group.stem,
+                relaxed_slab.info["name"],
+                group.species,
+                removed,
+                group.series,
+                group.faces,
+                group.depth,
+                "",
+                n_distinct,
+                0,
+                0.0,
+                prior=group.prior,
+            )
+            energies.append(
+                mlip_energy(make_vacancy_structure(relaxed_slab, spec), calculator, settings.rank_steps)
+            )
         order = np.argsort(energies, kind="stable")
         lowest = float(energies[order[0]])
         for slot, index in enumerate(order[: settings.max_configurations]):
@@ -78,9 +94,14 @@ def rank_placements(cut_slab: Atoms, relaxed_slab: Atoms, settings: VacancySetti
                 "mlip_energy_above_lowest_ev": float(energies[index]) - lowest,
                 "mlip_rank_steps": settings.rank_steps,
             }
-        log.info("%s: ranked %d of %d placements; kept %s (MLIP +%s meV)", group.stem, len(candidates), n_distinct,
-                 ", ".join(str(i) for i in order[: settings.max_configurations]),
-                 ", ".join(f"{1000 * (energies[i] - lowest):.0f}" for i in order[: settings.max_configurations]))  # fmt: skip
+        log.info(
+            "%s: ranked %d of %d placements; kept %s (MLIP +%s meV)",
+            group.stem,
+            len(candidates),
+            n_distinct,
+            ", ".join(str(i) for i in order[: settings.max_configurations]),
+            ", ".join(f"{1000 * (energies[i] - lowest):.0f}" for i in order[: settings.max_configurations]),
+        )
     return slots
 
 

@@ -56,7 +56,9 @@ class SlabModel:
                 continue
             ranked = replace(spec, removed=tuple(slot["removed"]), multiplicity=slot["multiplicity"])
             atoms = make_vacancy_structure(slab, ranked)
-            atoms.info.update({"ranked_by": ranking["model"], **{k: v for k, v in slot.items() if k != "removed"}})
+            atoms.info.update(
+                {"ranked_by": ranking["model"], **{k: v for k, v in slot.items() if k != "removed"}}
+            )
             structures[spec.name] = atoms
         return structures
 
@@ -249,7 +251,9 @@ class Study:
         pairs = {ml: phases for ml, phases in sorted(by_thickness.items()) if len(phases) == 2}
         if pairs:
             return pairs, ""
-        found = ", ".join(f"{ml} ML: {'/'.join(sorted(p))}" for ml, p in sorted(by_thickness.items())) or "none"
+        found = (
+            ", ".join(f"{ml} ML: {'/'.join(sorted(p))}" for ml, p in sorted(by_thickness.items())) or "none"
+        )
         return {}, f"no sheet thickness is computed in both phases with vacancies (sheets: {found})"
 
     def structure_names(self) -> list[str]:

@@ -9,7 +9,9 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     outdir = Path(snakemake.output[0]).parent
-    calculated = load_calculated(snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged)
+    calculated = load_calculated(
+        snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged
+    )
     paths = write_paper_tables(
         snakemake.params.study,
         calculated,
@@ -18,6 +20,4 @@ with log_to(snakemake.log[0]) as log:
         snakemake.params.note,
         snakemake.params.competition,
     )
-    log.info(
-        "%d records -> %d table files in %s", len(calculated.records), len(paths), outdir
-    )
+    log.info("%d records -> %d table files in %s", len(calculated.records), len(paths), outdir)

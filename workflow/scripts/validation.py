@@ -8,7 +8,9 @@ from nanophase.paper import load_calculated, write_validation
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
-    calculated = load_calculated(snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged)
+    calculated = load_calculated(
+        snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged
+    )
     for path in write_validation(
         snakemake.params.study,
         calculated,
