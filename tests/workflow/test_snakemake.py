@@ -15,6 +15,7 @@ from ase.io import read
 
 from nanophase.bulk import read_bulk
 from nanophase.config import load_config
+from nanophase.figures import FIGURE_STEMS
 from nanophase.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
@@ -233,14 +234,7 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     assert validation.loc[
         "Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"
     ].startswith("not comparable")
-    for stem in (
-        "knockon",
-        "energy_per_atom",
-        "formation_energy_mu",
-        "phase_competition",
-        "phase_map",
-        "interface_energy",
-    ):
+    for stem in FIGURE_STEMS:
         for suffix in (".png", ".pdf"):
             assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000
 
