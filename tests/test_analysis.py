@@ -193,6 +193,11 @@ def test_phase_stability_keeps_series_apart_with_the_lowest_placement(laptop):
     defects = stability[stability["concentration"] > 0]
     for phase, e_rich in E_F_SE_RICH.items():
         assert np.allclose(defects[defects["phase"] == phase]["E_f Se-rich (eV/vacancy)"], e_rich)
+    # dE/atom is a formation energy at mu_bar = E_host/N_host: the column says where, against Se solid
+    for model in study.slabs:
+        host = calculated.records[model.name]
+        rows = stability[stability["phase"] == model.settings.phase]
+        assert np.allclose(rows["dmu_Se at mu_bar (eV)"], host.energy_ev / host.n_atoms - E_SE)
 
 
 def test_interface_energies_and_their_terms(laptop):

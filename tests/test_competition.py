@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from tests.test_analysis import E_CD, E_CDSE, E_SE, REPO, make_calculated
 
-from nanophase import competition, configurations, paper
+from nanophase import analysis, competition, configurations, paper
 from nanophase.analysis import Calculated
 from nanophase.calculators.settings import PRESETS
 from nanophase.config import ConfigError, load_config
@@ -133,7 +133,7 @@ def test_shifting_every_cd_energy_changes_no_conclusion(known):
     competition_rows = [i for i in before.index if not i[0].startswith("dE/atom")]
     assert (before[competition_rows] == after[competition_rows]).all()
     # the study's dE/atom measure is not invariant: its implied mu moves with the shift
-    implied, implied_moved = (competition.implied_chemical_potentials(study, c) for c in (calculated, moved))
+    implied, implied_moved = (analysis.implied_chemical_potentials(study, c) for c in (calculated, moved))
     assert all(abs(implied[k] - implied_moved[k]) > 0.1 for k in implied)
 
 

@@ -189,6 +189,20 @@ def formation_energy_scan(study: Study, calculated: Calculated, points: int = 11
     return pd.DataFrame(rows)
 
 
+def implied_chemical_potentials(study: Study, calculated: Calculated) -> dict[str, float]:
+    """The anion chemical potential the study's dE/atom measure sets for each sheet, relative to the solid.
+
+    dE/atom = E_def/N_def - E_host/N_host = [E_def - E_host + n mu_bar] / (N_host - n) with
+    mu_bar = E_host/N_host: a formation energy at an arbitrary mu that moves with the code's zero of energy.
+    """
+    implied = {}
+    for model in vacancy_models(study):
+        host = calculated.record(model.name)
+        refs = slab_references(study, model, calculated)
+        implied[model.name] = refs.delta_mu(host.energy_ev / host.n_atoms)
+    return implied
+
+
 CONCENTRATION_SERIES = ("surface-top", "surface-both", "layer")
 
 
@@ -207,6 +221,8 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
         host = calculated.record(model.name)
         area = calculated.area_a2(model.name)
         labels = {limit: limit_label(limit, formula) for limit in LIMITS}
+        _, anion = formula_elements(formula)
+        implied = {f"dmu_{anion} at mu_bar (eV)": refs.delta_mu(host.energy_ev / host.n_atoms)}
         candidates: dict[tuple[str, float], list] = {}
         for spec in model.vacancies:
             for series in set(spec.series.split(";")) & set(CONCENTRATION_SERIES):
@@ -219,7 +235,7 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
             for limit in LIMITS:
                 pristine[f"E_f {labels[limit]} (eV/vacancy)"] = np.nan
                 pristine[f"dOmega {labels[limit]} (meV/A^2)"] = 0.0
-            rows.append(pristine)
+            rows.append(pristine | implied)
         for (series, concentration), specs in candidates.items():
             spec = min(specs, key=lambda s: calculated.record(s.name).energy_ev)
             defect = calculated.record(spec.name)
@@ -232,7 +248,7 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
                 )
                 row[f"E_f {labels[limit]} (eV/vacancy)"] = total / len(spec.removed)
                 row[f"dOmega {labels[limit]} (meV/A^2)"] = 1000.0 * total / area
-            rows.append(row)
+            rows.append(row | implied)
     columns = ["phase", "series", "concentration"]
     return pd.DataFrame(rows).sort_values(columns, kind="stable").reset_index(drop=True)
 

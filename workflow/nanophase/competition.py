@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nanophase.analysis import Calculated, slab_references, vacancy_models
+from nanophase.analysis import Calculated, vacancy_models
 from nanophase.bulk import formula_elements
 from nanophase.energetics import (
     composition,
@@ -324,20 +324,6 @@ def _grand_switches(hulls: dict[str, Hull], grid: np.ndarray, dh: float) -> list
         return hulls[first].grand_minimum(dmu - dh)[1] - hulls[second].grand_minimum(dmu - dh)[1]
 
     return sign_changes(grid, np.array([gap(d) for d in grid]))
-
-
-def implied_chemical_potentials(study: Study, calculated: Calculated) -> dict[str, float]:
-    """The anion chemical potential the study's dE/atom measure sets for each sheet, relative to the solid.
-
-    dE/atom = E_def/N_def - E_host/N_host = [E_def - E_host + n mu_bar] / (N_host - n) with
-    mu_bar = E_host/N_host: a formation energy at an arbitrary mu that moves with the code's zero of energy.
-    """
-    implied = {}
-    for model in vacancy_models(study):
-        host = calculated.record(model.name)
-        refs = slab_references(study, model, calculated)
-        implied[model.name] = refs.delta_mu(host.energy_ev / host.n_atoms)
-    return implied
 
 
 def phase_conclusions(

@@ -66,11 +66,14 @@ def energy_per_atom_figure(stability: pd.DataFrame, stem: Path) -> list[Path]:
     phase is lower (see phase_competition).
     """
     fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    implied = next(c for c in stability.columns if c.endswith("at mu_bar (eV)"))
     for (phase, series), curve in stability.groupby(["phase", "series"]):
         color, _ = PHASE_STYLE.get(phase, ("k", "^"))
         curve = curve.sort_values("concentration")
+        # the measure is a formation energy at mu_bar: say where that mu sits
+        label = f"{phase} {series} ({implied.split(' at')[0]} at mu_bar {curve[implied].iloc[0]:+.2f} eV)"
         ax.plot(curve["concentration"], curve["dE (meV/atom)"], marker=SERIES_MARKERS.get(series, "^"),
-                color=color, label=f"{phase} {series}", ls="-" if series == "surface-top" else "--")  # fmt: skip
+                color=color, label=label, ls="-" if series == "surface-top" else "--")  # fmt: skip
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.set(xlabel="Se-defect concentration", ylabel="E/atom - E/atom(own pristine) (meV)")
     ax.legend(fontsize=6)

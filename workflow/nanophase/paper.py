@@ -76,7 +76,7 @@ def phase_competition_frames(study: Study, calculated: Calculated, settings: Pha
         except competition.ComparisonUnavailable as exc:
             reason = str(exc)
     scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
-    implied = competition.implied_chemical_potentials(study, calculated)
+    implied = analysis.implied_chemical_potentials(study, calculated)
     if reason:
         empty = pd.DataFrame([{"comparison": f"not computed: {reason}"}])
         conclusions = competition.phase_conclusions(None, [], pd.DataFrame(), scan, implied, reason)
@@ -99,7 +99,7 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         gamma = (f" Bare substrate surface energy {ev_per_a2_to_mev_per_a2(analysis.substrate_surface_energy(study, calculated)):.1f} "
                  "meV/A^2.")  # fmt: skip
     implied = ", ".join(f"{name} {value:+.2f} eV"
-                        for name, value in competition.implied_chemical_potentials(study, calculated).items())  # fmt: skip
+                        for name, value in analysis.implied_chemical_potentials(study, calculated).items())  # fmt: skip
     reservoir = ""
     if not unavailable:
         res = competition.reservoir(study, calculated)
