@@ -278,6 +278,7 @@ def test_inputs_target_writes_vasp_folders_without_potcar(tmp_path):
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-depth1-a",
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-both",
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-top",
+        "CdSe-zb-001-3ml-1x1-Cdterm_vSe-layer-top_vCd-top-1-a",
         "CdSe-zb-001-3ml-1x1-Cdterm_vSe-top-1-a",
         "Se-atom",
         "Se-trigonal",
