@@ -93,15 +93,19 @@ def common_range(a: Hull, b: Hull) -> tuple[float, float] | None:
     return (low, high) if high >= low - X_TOL else None
 
 
-def crossings(a: Hull, b: Hull) -> list[float]:
-    """Compositions where hull a - hull b changes sign (exact: both are linear between their vertices)."""
+def hull_gap(a: Hull, b: Hull) -> tuple[np.ndarray, np.ndarray]:
+    """Hull a - hull b at every vertex of either inside their common range (it is linear in between)."""
     span = common_range(a, b)
     if span is None:
-        return []
+        return np.array([]), np.array([])
     grid = np.unique(np.concatenate([a.x, b.x, span]))
     grid = grid[(grid >= span[0] - X_TOL) & (grid <= span[1] + X_TOL)]
-    diff = np.array([a.at(x) - b.at(x) for x in grid])
-    return sign_changes(grid, diff)
+    return grid, np.array([a.at(x) - b.at(x) for x in grid])
+
+
+def crossings(a: Hull, b: Hull) -> list[float]:
+    """Compositions where hull a - hull b changes sign (exact: both are linear between their vertices)."""
+    return sign_changes(*hull_gap(a, b))
 
 
 def sign_changes(grid: np.ndarray, values: np.ndarray, tol: float = E_TOL) -> list[float]:
@@ -180,10 +184,10 @@ def sheet_points(study: Study, calculated: Calculated, res: Reservoir) -> pd.Dat
     cation, anion = formula_elements(res.formula)
     rows = []
     for model in vacancy_models(study):
-        members = [(model.name, "pristine", "-", 1)] + [
-            (spec.name, spec.series, spec.configuration or "-", spec.multiplicity) for spec in model.vacancies
+        members = [(model.name, "pristine", "-")] + [
+            (spec.name, spec.series, spec.configuration or "-") for spec in model.vacancies
         ]
-        for name, series, configuration, multiplicity in members:
+        for name, series, configuration in members:
             record = calculated.record(name)
             counts = composition(record)
             rows.append(
@@ -199,7 +203,6 @@ def sheet_points(study: Study, calculated: Calculated, res: Reservoir) -> pd.Dat
                     f"e per {cation} (eV)": energy_per_cation(
                         record.energy_ev, counts[cation], counts[anion], res
                     ),
-                    "multiplicity": multiplicity,
                 }
             )
     require_same_settings(
@@ -276,7 +279,7 @@ def competition_table(res: Reservoir, found: list[Comparison]) -> pd.DataFrame:
         table["favoured phase"] = [v[0] for v in verdicts]
         table[f"margin (meV/{cation})"] = [v[1] for v in verdicts]
         frames.append(table.sort_values([x_col, "phase"], kind="stable"))
-    return pd.concat(frames, ignore_index=True).drop(columns=["multiplicity"])
+    return pd.concat(frames, ignore_index=True)
 
 
 def phase_map(res: Reservoir, found: list[Comparison], points: int = 11) -> pd.DataFrame:
@@ -363,9 +366,7 @@ def phase_conclusions(
                     f"{second} {b.x[0]:.3f}-{b.x[-1]:.3f}"
                 )
             else:
-                grid = np.unique(np.concatenate([a.x, b.x, span]))
-                grid = grid[(grid >= span[0] - X_TOL) & (grid <= span[1] + X_TOL)]
-                diff = 1000.0 * np.array([a.at(x) - b.at(x) for x in grid])
+                diff = 1000.0 * hull_gap(a, b)[1]
                 if comparison.crossings:
                     segments = []
                     edges = [span[0], *comparison.crossings, span[1]]
