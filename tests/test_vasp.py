@@ -67,7 +67,8 @@ def test_paper_slab_inputs_are_exact(wz_vacancy, tmp_path):
         "ALGO": "Normal",
         "ISMEAR": 0,
         "SIGMA": 0.1,
-        "LREAL": "Auto",
+        "LREAL": False,
+        "LASPH": True,
         "LWAVE": False,
         "LCHARG": False,
         "ISPIN": 1,
@@ -79,7 +80,9 @@ def test_paper_slab_inputs_are_exact(wz_vacancy, tmp_path):
         "IDIPOL": 3,
         "DIPOL": dipole_centre,
     }
-    assert (tmp_path / "KPOINTS").read_text().split("\n")[2:4] == ["Gamma", "4 3 1"]
+    # the study's Monkhorst-Pack 4x3x1 (the orthorhombic 2x2 wz(11-20) cell needs no Gamma-centring)
+    kpoints_lines = (tmp_path / "KPOINTS").read_text().split("\n")
+    assert kpoints_lines[0] == "Monkhorst-Pack, as in the study" and kpoints_lines[2:4] == ["Monkhorst", "4 3 1"]
     poscar = (tmp_path / "POSCAR").read_text().splitlines()
     assert poscar[5].split() == ["Cd", "Se"] and poscar[6].split() == ["56", "55"]
     assert poscar[7] == "Selective dynamics"
@@ -98,7 +101,20 @@ def test_symmetric_slab_bulk_and_atom_tags(bulk, wz_vacancy):
     assert (cell["ISIF"], cell["IBRION"], cell["ISPIN"]) == (3, 2, 1)
     atom = incar(isolated_atom("Se", 12.0), PAPER, "single-point")
     assert (atom["ISPIN"], atom["MAGMOM"], atom["NSW"], atom["IBRION"]) == (2, [2.0], 0, -1)
+    # the open-shell atom without symmetry, with aspherical PAW corrections, one projection scheme
+    assert (atom["ISYM"], atom["LASPH"], atom["LREAL"]) == (0, True, False)
+    assert "ISYM" not in cell and (cell["LASPH"], cell["LREAL"]) == (True, False)
     assert "EDIFFG" not in atom
+
+
+def test_kpoint_styles(bulk, tmp_path):
+    """Monkhorst-Pack as published, Gamma-centred where a hexagonal lattice needs it or only Gamma is sampled."""
+    from nanophase.calculators.vasp_calc import kpoints
+
+    wz = kpoints(bulk["CdSe-wz"], PAPER)
+    assert wz.style.name == "Gamma" and "hexagonal" in wz.comment
+    assert kpoints(bulk["CdSe-zb"], PAPER).style.name == "Monkhorst"
+    assert kpoints(isolated_atom("Se", 12.0), PAPER).style.name == "Gamma"
 
 
 def test_stack_uses_the_recommended_pb_dataset(bulk, tmp_path):

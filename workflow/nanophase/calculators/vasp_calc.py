@@ -24,6 +24,7 @@ from nanophase.calculators.settings import (
     kpoint_mesh,
     needs_dipole_correction,
     spin_polarised,
+    structure_kind,
 )
 from nanophase.layers import fixed_indices
 
@@ -73,7 +74,12 @@ def incar(atoms: Atoms, settings: CalcSettings, task: str) -> Incar:
         "ALGO": "Normal",
         "ISMEAR": 0 if settings.smearing == "gaussian" else -1,
         "SIGMA": settings.smearing_ev,
-        "LREAL": "Auto" if len(atoms) > 20 else False,
+        # one projection scheme for every energy of a study (reciprocal space: "Auto" above some size
+        # would give slabs and bulk/atoms different projections, not recorded in the fingerprint)
+        "LREAL": False,
+        # aspherical gradient corrections inside the PAW spheres: needed for the free atom (0.1-0.3 eV
+        # for open shells), so on for every energy subtracted from it
+        "LASPH": True,
         "LWAVE": False,
         "LCHARG": False,
         "ISPIN": 1,
@@ -85,6 +91,8 @@ def incar(atoms: Atoms, settings: CalcSettings, task: str) -> Incar:
     if spin_polarised(atoms, settings):
         tags["ISPIN"] = 2
         tags["MAGMOM"] = [HUND_MOMENTS_MU_B.get(s, 1.0) for s in atoms.get_chemical_symbols()]
+    if structure_kind(atoms) == "atom":
+        tags["ISYM"] = 0  # symmetry would average the open-shell atom to a spherical, fractional density
     if needs_dipole_correction(atoms, settings):
         # the slab's faces differ: dipole correction along the normal, centred on the slab
         tags.update(
@@ -93,8 +101,22 @@ def incar(atoms: Atoms, settings: CalcSettings, task: str) -> Incar:
     return Incar(tags)
 
 
+def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
+    """Monkhorst-Pack, as the study used (4x3x1, 4x4x1), unless the mesh needs Gamma-centring; and why."""
+    if all(n == 1 for n in mesh):
+        return "Gamma", "Gamma point only"
+    angles = atoms.cell.angles()
+    if any(abs(angle - 120.0) < 1.0 or abs(angle - 60.0) < 1.0 for angle in angles):
+        return "Gamma", "Gamma-centred: hexagonal lattice (an even Monkhorst-Pack mesh breaks its symmetry)"
+    return "Monkhorst", "Monkhorst-Pack, as in the study"
+
+
 def kpoints(atoms: Atoms, settings: CalcSettings) -> Kpoints:
-    return Kpoints.gamma_automatic(kpoint_mesh(atoms, settings.kpoint_length_for(atoms)))
+    mesh = kpoint_mesh(atoms, settings.kpoint_length_for(atoms))
+    style, reason = kpoint_style(atoms, mesh)
+    if style == "Gamma":
+        return Kpoints(comment=reason, style=Kpoints.supported_modes.Gamma, kpts=[mesh])
+    return Kpoints(comment=reason, style=Kpoints.supported_modes.Monkhorst, kpts=[mesh])
 
 
 def poscar(atoms: Atoms) -> Poscar:
