@@ -34,3 +34,4 @@ rule all:
         rules.tables.output,
         rules.figures.output,
         rules.validation.output,
+        DATABASE,

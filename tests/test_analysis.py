@@ -332,3 +332,33 @@ def test_tables_rebuilt_from_record_files(laptop, tmp_path):
     pd.testing.assert_frame_equal(
         analysis.interface_energies(study, loaded), analysis.interface_energies(study, calculated)
     )
+
+
+def test_ase_database_rows_and_queries(laptop, tmp_path):
+    """One row per record: the record's energy as ASE's energy, the keys people filter on, `ase db` queries."""
+    import subprocess
+    import sys
+
+    from ase.db import connect
+
+    from nanophase.database import write_database
+
+    study, calculated = laptop
+    path = tmp_path / "nanophase.db"
+    assert write_database(study, calculated, path) == len(calculated.records)
+    db = connect(path)
+    assert db.count() == len(calculated.records)
+    vacancies = list(db.select(family="vacancy"))
+    assert len(vacancies) == sum(len(m.vacancies) for m in study.slabs)
+    for row in vacancies:
+        record = calculated.records[row.name]
+        assert row.energy == pytest.approx(record.energy_ev) and row.natoms == record.n_atoms
+        assert row.fingerprint == record.fingerprint and row.task == "relax" and row.code == "gpaw"
+        spec = next(s for m in study.slabs for s in m.vacancies if s.name == row.name)
+        assert row.concentration == pytest.approx(spec.concentration) and row.n_removed == len(spec.removed)
+    assert db.count("family=vacancy,phase=wurtzite,species=Cd") == 1
+    # the command line users type
+    result = subprocess.run([sys.executable, "-m", "ase", "db", str(path), "family=bulk", "-c", "name,energy"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "CdSe-wz" in result.stdout and "Rows: 7" in result.stdout

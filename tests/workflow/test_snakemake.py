@@ -239,6 +239,23 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
             assert (folder / "results" / "figures" / f"{stem}{suffix}").stat().st_size > 5000
 
 
+def test_trimmed_study_database_answers_ase_db_queries(trimmed_run):
+    """results/nanophase.db holds every calculation; `ase db` filters it by the study's keys."""
+    from ase.db import connect
+
+    folder, _ = trimmed_run
+    db = connect(folder / "results" / "nanophase.db")
+    records = {r["name"]: r for r in records_of(folder)}
+    assert db.count() == len(records) == 21
+    for row in db.select(family="vacancy"):
+        assert row.energy == pytest.approx(records[row.name]["energy_ev"])
+        assert row.fingerprint == records[row.name]["fingerprint"]
+    result = subprocess.run([sys.executable, "-m", "ase", "db", str(folder / "results" / "nanophase.db"),
+                             "family=vacancy,species=Cd", "-c", "name,energy,host"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0 and "Rows: 2" in result.stdout, result.stdout + result.stderr
+
+
 def test_trimmed_study_report_bundles_tables_and_figures(trimmed_run):
     folder, _ = trimmed_run
     result = snakemake("--report", "results/report.html", "--directory", str(folder), "--configfile",

@@ -73,3 +73,24 @@ rule validation:
         allow_unconverged=config["calculator"]["allow_unconverged"],
     script:
         "../scripts/validation.py"
+
+
+# every record and final structure in one ASE database: `ase db results/nanophase.db family=vacancy`
+rule database:
+    input:
+        records=all_records(),
+        finals=all_finals(),
+    output:
+        DATABASE,
+    log:
+        f"logs/{BACKEND}/database.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        study=STUDY,
+        records=record_paths,
+        finals=final_paths,
+        allow_unconverged=config["calculator"]["allow_unconverged"],
+    script:
+        "../scripts/database.py"

@@ -199,6 +199,8 @@ def all_finals():
 SCREENING = BACKEND == "mlip"
 TABLES = "results/screening/tables" if SCREENING else "results/tables"
 FIGURES = "results/screening/figures" if SCREENING else "results/figures"
+# every record and final structure, for `ase db` queries
+DATABASE = "results/screening/nanophase.db" if SCREENING else "results/nanophase.db"
 # what every caption says about the study's set-up
 if SCREENING:
     STUDY_NOTE = (
