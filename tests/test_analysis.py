@@ -276,9 +276,8 @@ def test_validation_at_laptop_settings_says_not_comparable(laptop, tmp_path):
     assert energy["verdict"].startswith("not comparable") and "200 eV < 400 eV" in energy["verdict"]
     assert "3 ML < 7 ML" in energy["verdict"]
     assert table.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"
-    assert table.loc["largest energy transferred to Se at 300 keV", "verdict"].startswith(
-        "fail: not reproducible"
-    )
+    # 10.78 eV exact vs 10.81 eV quoted: 0.25 %, the source's rounding, not a failure of the physics
+    assert table.loc["largest energy transferred to Se at 300 keV", "verdict"] == "rounding in the source (0.25 %)"
     ratios = table.loc["Se per Cd after losing one surface Se layer (7 ML wz)"]
     assert set(ratios["verdict"]) == {"pass", "not comparable: the run's slab has 3 ML, the published 7"}
     assert sorted(ratios["this run"]) == pytest.approx([4 / 6, 12 / 14])
