@@ -64,9 +64,12 @@ class PhaseCompetitionSettings:
         return cls(**(cfg or {}))
 
 
-def phase_competition_frames(study: Study, calculated: Calculated, settings: PhaseCompetitionSettings
-                             ) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
-    """The phase-competition tables, or one row each saying why there is no comparison."""
+def phase_competition_frames(study: Study, calculated: Calculated, settings: PhaseCompetitionSettings,
+                             scan: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
+    """The phase-competition tables, or one row each saying why there is no comparison.
+
+    `scan` is the formation_energy_scan table when the caller has it already.
+    """
     reason = ""
     if settings.enabled is False:
         reason = "switched off (phase_competition.enabled: false)"
@@ -75,7 +78,8 @@ def phase_competition_frames(study: Study, calculated: Calculated, settings: Pha
             res, found = competition.comparisons(study, calculated)
         except competition.ComparisonUnavailable as exc:
             reason = str(exc)
-    scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
+    if scan is None:
+        scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
     implied = analysis.implied_chemical_potentials(study, calculated)
     if reason:
         empty = pd.DataFrame([{"comparison": f"not computed: {reason}"}])
@@ -175,12 +179,13 @@ def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float,
     """Every table of the study, by stem, and why there is no phase comparison (empty if there is one)."""
     vacancies = analysis.vacancy_formation(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
-    phase_frames, unavailable = phase_competition_frames(study, calculated, settings)
+    scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
+    phase_frames, unavailable = phase_competition_frames(study, calculated, settings, scan)
     return {
         "records": analysis.records_table(calculated),
         "chemical_potentials": analysis.chemical_potential_limits(study, calculated),
         "vacancy_formation": vacancies,
-        "formation_energy_scan": analysis.formation_energy_scan(study, calculated, settings.mu_points),
+        "formation_energy_scan": scan,
         "phase_stability": analysis.phase_stability(study, calculated),
         "configurations": configurations.configurations(study, calculated, settings.temperature_k),
         "surface_energies": surfaces.surface_energies(study, calculated, settings.mu_points),
