@@ -194,6 +194,13 @@ def test_two_thicknesses_are_two_comparisons(tmp_path):
         assert set(comparison.points["monolayers"]) == {comparison.monolayers}
         assert all(f"{comparison.monolayers}ml" in name for name in comparison.points["structure"])
     conclusions = competition.phase_conclusions(
-        res, found, competition.phase_map(res, found), pd.DataFrame(), {}
+        res, found, competition.phase_map(res, found), pd.DataFrame(), {}, measured_ratio=0.7
     )
-    assert set(conclusions["sheets"]) == {"2 ML", "3 ML"}
+    assert {"2 ML", "3 ML"} <= set(conclusions["sheets"])
+    # e(x) = f_phase(x): at Se/Cd 0.7 wurtzite is lower by |0.44 - 0.48| = 40 meV per Cd where both phases
+    # reach it; the 2-ML zinc blende sheets stop at 2/3
+    trend = conclusions[conclusions["measure"].str.startswith("favoured phase at the measured")].iloc[0]
+    assert trend["sheets"] == "2 ML, 3 ML"
+    assert trend["finding"] == (
+        "2 ML: not comparable: outside the zincblende 0.000-0.667 computed; 3 ML: wurtzite by 40 meV per Cd"
+    )

@@ -336,8 +336,12 @@ def phase_conclusions(
     scan: pd.DataFrame,
     implied: dict[str, float],
     unavailable: str = "",
+    measured_ratio: float = 0.8,
 ) -> pd.DataFrame:
-    """What the study can conclude, each row saying what it compares (replaces per-phase-only conclusions)."""
+    """What the study can conclude, each row saying what it compares (replaces per-phase-only conclusions).
+
+    One row compares the thicknesses at the measured anion/cation ratio (the EDS value after irradiation).
+    """
     rows = []
     if res is None:
         rows.append(
@@ -420,6 +424,22 @@ def phase_conclusions(
                     "finding": finding,
                 }
             )
+        at_measured = []
+        for comparison in found:
+            phase, margin = _favoured(comparison.hulls, measured_ratio)
+            at_measured.append(
+                f"{comparison.monolayers} ML: {phase}"
+                + (f" by {margin:.0f} meV per {cation}" if np.isfinite(margin) else "")
+            )
+        rows.append(
+            {
+                "measure": f"favoured phase at the measured {anion}/{cation} {measured_ratio:g}, "
+                "by thickness",
+                "sheets": ", ".join(f"{c.monolayers} ML" for c in found),
+                "compares": f"the two hulls of each thickness at {anion}/{cation} = {measured_ratio:g} (EDS)",
+                "finding": "; ".join(at_measured),
+            }
+        )
     if not scan.empty:
         dmu = next(c for c in scan.columns if c.startswith("dmu_"))
         symbol = dmu.split(" ")[0]

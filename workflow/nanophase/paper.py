@@ -89,7 +89,9 @@ def phase_competition_frames(study: Study, calculated: Calculated, settings: Pha
     return {
         "phase_competition": competition.competition_table(res, found),
         "phase_map": mu_map,
-        "phase_conclusions": competition.phase_conclusions(res, found, mu_map, scan, implied),
+        "phase_conclusions": competition.phase_conclusions(
+            res, found, mu_map, scan, implied, measured_ratio=settings.measured_anion_per_cation
+        ),
     }, ""
 
 
