@@ -26,6 +26,7 @@ from nanophase.vacancies import (
     distinct_placements,
     make_vacancy_structure,
     placement_groups,
+    placement_images,
 )
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,9 @@ def rank_placements(
         lowest = float(energies[order[0]])
         for slot, index in enumerate(order[: settings.max_configurations]):
             removed = tuple(sorted(group.prior + candidates[index]))
-            images = {tuple(sorted(p[list(removed)].tolist())) for p in perms}
             slots[f"{group.stem}-{configuration_label(slot)}"] = {
                 "removed": list(removed),
-                "multiplicity": len(images),
+                "multiplicity": len(placement_images(removed, perms)),
                 "mlip_rank": slot + 1,
                 "mlip_candidates": len(candidates),
                 "mlip_n_distinct": n_distinct,

@@ -231,6 +231,11 @@ def distinct_placements(
     return n_distinct, kept
 
 
+def placement_images(removed: tuple[int, ...], perms: np.ndarray) -> set[tuple[int, ...]]:
+    """Every placement equivalent to `removed` under the operations `perms` (its orbit; min = canonical)."""
+    return {tuple(sorted(perm[list(removed)].tolist())) for perm in perms}
+
+
 def configuration_label(index: int) -> str:
     return string.ascii_lowercase[index]
 
@@ -338,7 +343,7 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
     specs: dict[tuple[int, ...], VacancySpec] = {}
 
     def add(spec: VacancySpec) -> None:
-        images = {tuple(sorted(perm[list(spec.removed)].tolist())) for perm in perms}
+        images = placement_images(spec.removed, perms)
         canonical = min(images)
         if canonical in specs:
             old = specs[canonical]
