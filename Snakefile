@@ -24,6 +24,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/structures.smk"
 include: "workflow/rules/calculations.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/particles.smk"
 
 
 rule all:
@@ -33,5 +34,7 @@ rule all:
         STRUCTURE_INDEX,
         rules.tables.output,
         rules.figures.output,
+        rules.particle_tables.output,
+        rules.particle_figures.output,
         rules.validation.output,
         DATABASE,

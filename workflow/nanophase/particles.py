@@ -13,7 +13,7 @@ from nanophase.bulk import cation_anion
 # Region labels stored per atom (array "region" of the extxyz file)
 REGIONS = ("core", "interlayer", "shell")
 # Coordination of a cation or anion in the bulk of each prototype (hetero-atomic nearest neighbours)
-BULK_COORDINATION = {"rocksalt": 6, "zincblende": 4, "wurtzite": 4}
+BULK_COORDINATION = {"rocksalt": 6, "zincblende": 4, "wurtzite": 4, "fcc": 12, "hcp": 12}
 # Phases of a core-shell particle's shell, and the prototype of each
 SHELL_PHASES = {"rocksalt": "rocksalt", "zincblende": "zincblende"}
 
@@ -106,6 +106,8 @@ def core_shell(
 
 def conversion_fraction(atoms: Atoms) -> float:
     """Fraction of the cations in the shell phases (the cations exchanged): N_shell / N_cations."""
+    if len(set(atoms.get_chemical_symbols())) == 1:
+        return 0.0
     cation, anion = _cation_anion_of_particle(atoms)
     is_cation = np.array([s != anion for s in atoms.get_chemical_symbols()])
     regions = atoms.arrays["region"] if "region" in atoms.arrays else np.zeros(len(atoms), int)
@@ -160,6 +162,8 @@ def coordination_numbers(atoms: Atoms, cutoff_a: float) -> np.ndarray:
     """Number of hetero-atomic neighbours (cation-anion bonds) of every atom within cutoff_a."""
     i, j = bonded_pairs(atoms.positions, cutoff_a)
     symbols = np.array(atoms.get_chemical_symbols())
+    if len(set(symbols)) == 1:  # an element: every neighbour counts
+        return np.bincount(np.concatenate([i, j]), minlength=len(atoms))
     _, anion = _cation_anion_of_particle(atoms)
     hetero = (symbols[i] == anion) != (symbols[j] == anion)
     return np.bincount(np.concatenate([i[hetero], j[hetero]]), minlength=len(atoms))
@@ -262,7 +266,7 @@ def bond_length_a(bulk: Atoms) -> float:
 
     i, j, d = neighbor_list("ijd", bulk, 4.0)
     symbols = np.array(bulk.get_chemical_symbols())
-    hetero = symbols[i] != symbols[j]
+    hetero = symbols[i] != symbols[j] if len(set(symbols)) > 1 else np.ones(len(d), bool)
     return float(d[hetero].min())
 
 
@@ -420,6 +424,15 @@ def build_particle(spec: ParticleSpec, bulks: dict[str, Atoms]) -> Atoms:
 
 def summary_of(atoms: Atoms) -> ParticleSummary:
     """summarise() with the bonds and coordinations a built or read particle carries in its info."""
-    bonds = [float(b) for b in str(atoms.info["bonds_a"]).split(",")]
-    coordination = [int(c) for c in str(atoms.info["coordination"]).split(",")]
+    bonds = info_values(atoms, "bonds_a")
+    coordination = [int(c) for c in info_values(atoms, "coordination")]
     return summarise(atoms, atoms.info["name"], max(bonds), dict(enumerate(coordination)))
+
+
+
+def info_values(atoms: Atoms, key: str) -> list[float]:
+    """Per-region numbers stored in atoms.info as "a,b,c" (extxyz reads them back as an array)."""
+    value = atoms.info[key]
+    if isinstance(value, str):
+        return [float(v) for v in value.split(",")]
+    return [float(v) for v in np.atleast_1d(value)]

@@ -11,6 +11,7 @@ from ase.data import chemical_symbols
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config, strained_bulk
+from nanophase.particles import ParticleSpec, particle_specs
 from nanophase.slabs import SlabSettings, build_slab
 from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
 
@@ -132,6 +133,18 @@ TASKS = {
 }
 
 
+def _plan_particles(particles: dict, bulk: dict[str, Atoms], root: Path) -> tuple[ParticleSpec, ...]:
+    """The particles of the study; a bad entry or a missing coordinate file is a config error."""
+    try:
+        specs = particle_specs(particles, {key: atoms.info["prototype"] for key, atoms in bulk.items()})
+    except ValueError as exc:
+        raise ConfigError(f"invalid config: {exc}") from exc
+    for spec in specs:
+        if spec.file is not None and not (root / spec.file).is_file():
+            raise ConfigError(f"invalid config: particles.{spec.key}.file: {spec.file} does not exist")
+    return tuple(specs)
+
+
 @dataclass(frozen=True)
 class Study:
     """Everything a config asks for, with names fixed before any job runs."""
@@ -147,6 +160,8 @@ class Study:
     references: dict[str, ChemicalReferences] = field(
         default_factory=dict
     )  # model key (with vacancies) -> refs
+    # nanocrystal models: no DFT calculation, their own rules (workflow/rules/particles.smk)
+    particles: tuple[ParticleSpec, ...] = ()
 
     @classmethod
     def from_config(cls, config: dict, root: str | Path = ".") -> Study:
@@ -220,6 +235,7 @@ class Study:
             families,
             n_atoms,
             references,
+            _plan_particles(config.get("particles", {}), bulk, Path(root)),
         )
         if config.get("phase_competition", {}).get("enabled") is True:
             pairs, reason = study.phase_pairs()

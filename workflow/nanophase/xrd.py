@@ -246,6 +246,7 @@ def fit_reflections(
     wavelength_a: float,
     reflections: tuple[tuple[int, int, int], ...] = FCC_REFLECTIONS[:3],
     prominence: float = 0.03,
+    diameter_a: float | None = None,
 ) -> dict[str, Peak]:
     """Fit the (111), (200), (220) reflections of a diffractometer pattern: Gaussians on a linear background.
 
@@ -258,6 +259,9 @@ def fit_reflections(
     Args:
         intensity: polarisation-corrected intensity on the Q grid (uniform or not).
         lattices_a: cubic lattice parameters of the phases present.
+        diameter_a: particle diameter; bounds each component's FWHM to twice the Scherrer width
+            2 pi K / D (K = 0.9), so that a broad component cannot absorb the background between the
+            overlapping (111) and (200) reflections of a few-nanometre particle.
 
     Returns:
         hkl label -> Peak.
@@ -287,11 +291,17 @@ def fit_reflections(
             if len(found) == 0:  # no maximum (a shoulder): one component at the strongest point
                 found = np.array([int(np.argmax(y[in_window]))])
             for index in found:
-                guesses.append((y[in_window][index] - y.min(), q[in_window][index], 0.03))
+                guesses.append((y[in_window][index] - y.min(), q[in_window][index], 0.02))
                 owners.append(hkl)
         start = [(y[-1] - y[0]) / np.ptp(q), y.min()] + [v for g in guesses for v in g]
-        params, _ = curve_fit(_gaussians, q, y, p0=start, maxfev=20000)
-        background = params[0] * (q - q.mean()) + params[1]
+        # each component stays in its reflection's window, positive, no wider than the window
+        widest = {hkl: windows[hkl][1] - windows[hkl][0] for hkl in owners}
+        if diameter_a:
+            widest = {hkl: min(w, 2 * 2 * np.pi * 0.9 / diameter_a / 2.3548) for hkl, w in widest.items()}
+        lower = [-np.inf, -np.inf] + [v for hkl in owners for v in (0.0, windows[hkl][0], 1e-3)]
+        upper = [np.inf, np.inf] + [v for hkl in owners for v in (np.inf, windows[hkl][1], widest[hkl])]
+        start = np.clip(start, np.array(lower) + 1e-9, np.array(upper) - 1e-9)
+        params, _ = curve_fit(_gaussians, q, y, p0=start, bounds=(lower, upper), maxfev=20000)
         for hkl in group:
             comps = [k for k, owner in enumerate(owners) if owner == hkl]
             heights = [float(params[2 + 3 * k]) for k in comps]
@@ -303,17 +313,18 @@ def fit_reflections(
                 for c in centres_k
             ]
             areas = [h * s * np.sqrt(2 * np.pi) * j for h, s, j in zip(heights, sigmas, jacobian, strict=True)]
-            in_window = (q >= windows[hkl][0]) & (q < windows[hkl][1])
-            above = y[in_window] - background[in_window]
-            top = int(np.argmax(above))
+            # height: the maximum of this reflection's own components, not of the pattern (whose
+            # neighbour's tail would be counted under a shoulder)
+            own = sum(h * np.exp(-0.5 * ((q - c) / w) ** 2) for h, c, w in zip(heights, centres_k, sigmas, strict=True))
+            top = int(np.argmax(own))
             peaks[hkl_label(hkl)] = Peak(
                 hkl=hkl_label(hkl),
                 centres_inv_a=tuple(centres_k),
                 fwhm_inv_a=tuple(2.3548 * s for s in sigmas),
                 heights=tuple(heights),
                 areas_two_theta=tuple(float(a) for a in areas),
-                height=float(above[top]),
-                raw_height=float(above[top] / polarisation[mask][in_window][top]),
+                height=float(own[top]),
+                raw_height=float(own[top] / polarisation[mask][top]),
                 area_two_theta=float(sum(areas)),
                 wavelength_a=wavelength_a,
             )

@@ -1,0 +1,88 @@
+"""Figures of the particles: powder patterns per series, peak trends against conversion, bond strain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from nanophase.figures import _save  # noqa: E402
+from nanophase.tables import read_table  # noqa: E402
+
+PARTICLE_FIGURE_STEMS = ("xrd_patterns", "xrd_trends", "particle_strain")
+
+
+def _empty(ax: plt.Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
+def write_particle_figures(tables: Path, patterns: dict[str, pd.DataFrame], outdir: Path, what: str) -> list[Path]:
+    """Draw the particle figures from the tables and the pattern CSVs; return the written paths.
+
+    Args:
+        what: what the patterns include (XrdSettings.describe), for the figure titles.
+    """
+    particles = read_table(tables / "particles.csv")
+    series = read_table(tables / "xrd_series.csv")
+    strain = read_table(tables / "particle_strain.csv")
+    paths: list[Path] = []
+
+    # patterns: one panel per series, offset by conversion
+    groups = list(particles.groupby("series")) if not particles.empty else []
+    fig, axes = plt.subplots(1, max(len(groups), 1), figsize=(5 * max(len(groups), 1), 4.5), squeeze=False)
+    if not groups:
+        _empty(axes[0, 0], "no particles in this study")
+    for ax, (name, members) in zip(axes[0], groups, strict=False):
+        members = members.sort_values("conversion fraction")
+        for offset, (_, row) in enumerate(members.iterrows()):
+            pattern = patterns[row["particle"]]
+            y = pattern["diffractometer intensity (e^2)"] / pattern["diffractometer intensity (e^2)"].max()
+            ax.plot(pattern["2theta (deg)"], y + offset * 0.6, lw=0.8,
+                    label=f"{row['conversion fraction']:.2f} ({row['atoms']} atoms)")  # fmt: skip
+        ax.set_title(str(name), fontsize=9)
+        ax.set_xlabel("2theta (deg)")
+        ax.set_ylabel("intensity / max, offset by conversion")
+        ax.legend(fontsize=6, title="conversion", title_fontsize=6)
+    fig.suptitle(what, fontsize=5, wrap=True)
+    paths += _save(fig, outdir / "xrd_patterns")
+
+    # trends against conversion, rock-salt and zinc blende shells side by side
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    if series.empty:
+        _empty(axes[0], "no conversion series")
+        _empty(axes[1], "")
+    for name, members in series.groupby("series") if not series.empty else []:
+        members = members.sort_values("conversion fraction")
+        x = members["conversion fraction"]
+        axes[0].plot(x, members["I111/I200 heights"], "o-", label=f"{name} heights")
+        axes[0].plot(x, members["I111/I200 integrated"], "s--", label=f"{name} integrated")
+        for column, marker in (("Q(111) (1/A)", "o"), ("Q(200) (1/A)", "s"), ("Q(220) (1/A)", "^")):
+            if column in members:
+                shift = members[column] - members[column].iloc[0]
+                axes[1].plot(x, shift, marker + "-", label=f"{name} {column.split(' ')[0]}")
+    axes[0].set_xlabel("conversion fraction")
+    axes[0].set_ylabel("I111/I200")
+    axes[1].set_xlabel("conversion fraction")
+    axes[1].set_ylabel("peak shift from the first particle (1/A)")
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
+    paths += _save(fig, outdir / "xrd_trends")
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    if strain.empty:
+        _empty(ax, "no measured particle in this study")
+    for name, rows in strain.groupby("particle") if not strain.empty else []:
+        centre = (rows["r from (A)"] + rows["r to (A)"]) / 2 / 10
+        ax.errorbar(centre, rows["bond strain (%)"], yerr=rows["strain spread over copies (%)"], fmt="o-",
+                    capsize=2, label=str(name))  # fmt: skip
+        ax.set_xlabel("distance from centre (nm)")
+        ax.set_ylabel("bond strain (%)")
+        ax.legend(fontsize=7)
+    paths += _save(fig, outdir / "particle_strain")
+    return paths

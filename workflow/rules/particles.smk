@@ -1,0 +1,87 @@
+# Nanocrystals: particles (built or measured) -> Debye-scattering XRD patterns -> particle tables/figures.
+# No DFT here: a particle's jobs never wait for, or rerun, a calculation.
+from nanophase.particle_figures import PARTICLE_FIGURE_STEMS
+
+PARTICLE_SPECS = {spec.name: spec for spec in STUDY.particles}
+XRD_PATTERNS = "results/xrd"
+PARTICLE_TABLE_STEMS = ("particles", "xrd_peaks", "xrd_series", "xrd_bulk_reference", "particle_strain")
+
+
+def particle_bulks(wildcards):
+    spec = PARTICLE_SPECS[wildcards.particle]
+    keys = {spec.bulk, spec.core, spec.shell, spec.interlayer} - {None}
+    return {key: structure_path("bulk", key) for key in sorted(keys)}
+
+
+def particle_spec(wildcards):
+    return PARTICLE_SPECS[wildcards.particle]
+
+
+rule build_particle:
+    input:
+        unpack(particle_bulks),
+    output:
+        structure_path("particle", "{particle}"),
+    log:
+        "logs/structures/particle/{particle}.log",
+    wildcard_constraints:
+        particle="|".join(map(re.escape, PARTICLE_SPECS)) or "^$",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        spec=particle_spec,
+    script:
+        "../scripts/build_particle.py"
+
+
+rule xrd_pattern:
+    input:
+        structure_path("particle", "{particle}"),
+    output:
+        f"{XRD_PATTERNS}/{{particle}}.csv",
+    log:
+        "logs/xrd/{particle}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        xrd=config["xrd"],
+    script:
+        "../scripts/xrd_pattern.py"
+
+
+rule particle_tables:
+    input:
+        particles=[structure_path("particle", name) for name in PARTICLE_SPECS],
+        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PARTICLE_SPECS],
+        bulks=[structure_path("bulk", key) for key in STUDY.bulk_files],
+    output:
+        expand(f"{TABLES}/{{stem}}.{{ext}}", stem=PARTICLE_TABLE_STEMS, ext=["csv", "md", "tex"]),
+    log:
+        "logs/particle_tables.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        xrd=config["xrd"],
+        specs=PARTICLE_SPECS,
+    script:
+        "../scripts/particle_tables.py"
+
+
+rule particle_figures:
+    input:
+        tables=expand(f"{TABLES}/{{stem}}.csv", stem=PARTICLE_TABLE_STEMS),
+        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PARTICLE_SPECS],
+    output:
+        expand(f"{FIGURES}/{{stem}}.{{ext}}", stem=PARTICLE_FIGURE_STEMS, ext=["png", "pdf"]),
+    log:
+        "logs/particle_figures.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        xrd=config["xrd"],
+    script:
+        "../scripts/particle_figures.py"
