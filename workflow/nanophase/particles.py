@@ -147,12 +147,23 @@ def core_radius_for_conversion(
         return np.sort(np.linalg.norm(sites.positions[np.array(sites.get_chemical_symbols()) != anion], axis=1))
 
     core_radii = cation_radii(core)
-    # every shell-side cation outside the core is exchanged, whichever CdS phase it sits in
-    outer_radii = cation_radii(shell) if interlayer is None or interlayer_a == 0 else cation_radii(interlayer)
-    candidates = np.concatenate([[0.0], np.unique(np.round(core_radii, 6)), [radius_a]])
-    n_core = np.searchsorted(core_radii, candidates + 1e-9, side="right")
-    n_shell = len(outer_radii) - np.searchsorted(outer_radii, candidates + 1e-9, side="right")
-    fractions = n_shell / np.maximum(n_core + n_shell, 1)
+    shell_radii = cation_radii(shell)
+    interlayer_radii = cation_radii(interlayer) if interlayer is not None else shell_radii
+    # one candidate per shell of equidistant core cations: its largest radius, so that the whole
+    # shell is inside (radii of one shell differ by rounding only)
+    last_of_shell = np.append(np.diff(core_radii) > 1e-6, True)
+    candidates = np.concatenate([[0.0], core_radii[last_of_shell], [radius_a]])
+
+    def count(radii: np.ndarray, outer: np.ndarray) -> np.ndarray:
+        return np.searchsorted(radii, outer + 1e-9, side="right")
+
+    outer_interlayer = np.minimum(candidates + interlayer_a, radius_a)
+    n_core = count(core_radii, candidates)
+    # every cation outside the core is exchanged, in the rock-salt interlayer or the shell
+    n_exchanged = (count(interlayer_radii, outer_interlayer) - count(interlayer_radii, candidates)) + (
+        len(shell_radii) - count(shell_radii, outer_interlayer)
+    )
+    fractions = n_exchanged / np.maximum(n_core + n_exchanged, 1)
     # ties (equal distance to target) go to the smaller core: the first candidate
     core_radius = float(candidates[int(np.argmin(np.abs(fractions - target)))])
     return ShellGeometry(core_radius, min(core_radius + interlayer_a, radius_a), radius_a)
@@ -323,8 +334,10 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
             ref = entry.get(role)
             if ref is not None and ref not in bulk_prototypes:
                 raise ValueError(f"{where}.{role}: {ref!r} is not a bulk reference; allowed: {sorted(bulk_prototypes)}")
-        if kind in ("sphere", "wulff", "measured") and bulk_prototypes[entry["bulk"]] not in BULK_COORDINATION:
-            raise ValueError(f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: {sorted(BULK_COORDINATION)}")
+        # built particles are centred on an anion of a binary crystal; measured ones may be elements
+        allowed = sorted(BULK_COORDINATION) if kind == "measured" else ["rocksalt", "wurtzite", "zincblende"]
+        if kind in ("sphere", "wulff", "measured") and bulk_prototypes[entry["bulk"]] not in allowed:
+            raise ValueError(f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: {allowed}")
         if kind == "wulff" and bulk_prototypes[entry["bulk"]] not in ("rocksalt", "zincblende"):
             raise ValueError(f"{where}.bulk: Wulff shapes are built for cubic rocksalt/zincblende bulks, not {bulk_prototypes[entry['bulk']]}")
         common = dict(key=key, kind=kind, diameter_nm=entry.get("diameter_nm"))

@@ -1,0 +1,204 @@
+"""Particles: geometry of spheres and PbS@CdS core-shell particles, measured files, config errors."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.io import write
+
+from nanophase.config import ConfigError
+from nanophase.measured import bond_strain, perturbed_copies, read_measured, strain_profile
+from nanophase.particles import (
+    ShellGeometry,
+    build_particle,
+    conversion_fraction,
+    core_shell,
+    particle_specs,
+    scaled_to,
+    summary_of,
+)
+from nanophase.study import Study
+
+PROTOTYPES = {"PbS-rs": "rocksalt", "CdS-zb": "zincblende", "CdS-rs": "rocksalt", "Cd-hcp": "hcp"}
+
+
+def _spec(**entry):
+    return particle_specs({"p": entry}, PROTOTYPES)
+
+
+def _lattice_points(radius_a: float, a: float, parity: int) -> int:
+    """Sites (a/2)(i, j, k) with i + j + k of the given parity inside the sphere, counted one by one."""
+    n = int(2 * radius_a / a) + 1
+    return sum(
+        1
+        for i, j, k in itertools.product(range(-n, n + 1), repeat=3)
+        if (i + j + k) % 2 == parity and (a / 2) ** 2 * (i * i + j * j + k * k) <= radius_a**2 + 1e-9
+    )
+
+
+def test_sphere_composition_and_radius_from_geometry(bulk):
+    spec = _spec(kind="sphere", bulk="PbS-rs", diameter_nm=2.4)[0]
+    atoms = build_particle(spec, bulk)
+    a, radius = 5.936, 12.0
+    symbols = np.array(atoms.get_chemical_symbols())
+    # S on the even sites of the (a/2) cubic grid (one at the centre), Pb on the odd ones
+    assert (symbols == "S").sum() == _lattice_points(radius, a, 0)
+    assert (symbols == "Pb").sum() == _lattice_points(radius, a, 1)
+    assert np.linalg.norm(atoms.positions, axis=1).max() <= radius + 1e-9
+    summary = summary_of(atoms)
+    assert summary.diameter_nm <= 2.4 + 1e-9
+    assert summary.shortest_distance_a == pytest.approx(a / 2)
+    # every atom of the outer shell is under-coordinated, none inside (a perfect rock-salt sphere)
+    assert summary.interface_sites == {}
+    assert sum(summary.surface_sites.values()) > 0
+
+
+def test_core_shell_anions_on_the_core_anion_lattice(bulk):
+    core, shell = bulk["PbS-rs"], bulk["CdS-zb"]
+    atoms = core_shell(core, shell, ShellGeometry(10.0, 10.0, 16.0))
+    symbols = np.array(atoms.get_chemical_symbols())
+    region = atoms.arrays["region"]
+    for index, a in ((0, 5.936), (2, 5.818)):
+        anions = atoms.positions[(region == index) & (symbols == "S")] / (a / 2)
+        # integer fcc points of the same origin and orientation: i + j + k even
+        assert np.allclose(anions, np.rint(anions), atol=1e-9)
+        assert (np.rint(anions).sum(axis=1) % 2 == 0).all()
+    # zinc blende shell cations sit at +a/4 (1, 1, 1) from an anion, rock-salt core cations at +a/2 (1, 0, 0)
+    cd = atoms.positions[symbols == "Cd"] / (5.818 / 4)
+    assert np.allclose(cd, np.rint(cd), atol=1e-9) and (np.rint(cd) % 2 == 1).all()
+    assert set(symbols[region == 0]) == {"Pb", "S"} and set(symbols[region == 2]) == {"Cd", "S"}
+    radii = np.linalg.norm(atoms.positions, axis=1)
+    assert radii[region == 0].max() <= 10.0 + 1e-9 and radii[region == 2].min() > 10.0
+    n_cd, n_pb = (symbols == "Cd").sum(), (symbols == "Pb").sum()
+    assert conversion_fraction(atoms) == pytest.approx(n_cd / (n_cd + n_pb))
+
+
+@pytest.mark.parametrize("shell", ["CdS-rs", "CdS-zb"])
+def test_conversion_series_hits_its_targets(bulk, shell):
+    specs = _spec(kind="core_shell", core="PbS-rs", shell=shell, shell_lattice_a=5.818, diameter_nm=3.0,
+                  conversions=[0.0, 0.3, 0.6, 1.0])  # fmt: skip
+    particles = [build_particle(spec, bulk) for spec in specs]
+    fractions = [conversion_fraction(p) for p in particles]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert set(particles[0].get_chemical_symbols()) == {"Pb", "S"}
+    assert set(particles[-1].get_chemical_symbols()) == {"Cd", "S"}
+    # a 3 nm particle has ~260 cations: each target is met to within a few cation shells
+    assert fractions[1] == pytest.approx(0.3, abs=0.06) and fractions[2] == pytest.approx(0.6, abs=0.06)
+    assert fractions == sorted(fractions)
+
+
+def test_rock_salt_interlayer_under_zinc_blende_shell(bulk):
+    spec = _spec(kind="core_shell", core="PbS-rs", shell="CdS-zb", interlayer="CdS-rs", interlayer_nm=0.3,
+                 shell_lattice_a=5.818, diameter_nm=4.0, conversions=[0.6])[0]  # fmt: skip
+    atoms = build_particle(spec, bulk)
+    region, symbols = atoms.arrays["region"], np.array(atoms.get_chemical_symbols())
+    radii = np.linalg.norm(atoms.positions, axis=1)
+    interlayer = region == 1
+    assert interlayer.any()
+    assert radii[interlayer].min() > atoms.info["core_radius_a"]
+    assert radii[interlayer].max() <= atoms.info["interlayer_radius_a"] + 1e-9
+    # rock-salt Cd of the interlayer: +a/2 (1, 0, 0) from the S lattice, i.e. integer (a/2) coordinates
+    cd = atoms.positions[interlayer & (symbols == "Cd")] / (5.818 / 2)
+    assert np.allclose(cd, np.rint(cd), atol=1e-9)
+    assert summary_of(atoms).bulk_coordination == {"core": 6, "interlayer": 6, "shell": 4}
+
+
+def test_wulff_shape_of_the_requested_size(bulk):
+    spec = _spec(kind="wulff", bulk="PbS-rs", diameter_nm=3.0, surface_energies={"100": 1.0, "111": 1.3})[0]
+    atoms = build_particle(spec, bulk)
+    expected = np.pi / 6 * 30.0**3 / (5.936**3 / 8)
+    # wulffpack fills the polyhedron with whole primitive cells: the count is near, not at, the volume
+    assert len(atoms) == pytest.approx(expected, rel=0.25)
+    symbols = atoms.get_chemical_symbols()
+    assert abs(symbols.count("Pb") - symbols.count("S")) < 0.1 * len(atoms)
+    assert summary_of(atoms).shortest_distance_a == pytest.approx(5.936 / 2, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"kind": "core_shell", "core": "PbS-rs", "shell": "CdS-wz", "diameter_nm": 3, "conversions": [0.5]}, "particles.p.shell"),
+        ({"kind": "core_shell", "core": "CdS-zb", "shell": "CdS-rs", "diameter_nm": 3, "conversions": [0.5]}, "particles.p.core"),
+        ({"kind": "core_shell", "core": "PbS-rs", "shell": "CdS-rs", "interlayer": "CdS-rs", "diameter_nm": 3,
+          "conversions": [0.5]}, "particles.p.interlayer"),
+        ({"kind": "sphere", "bulk": "PbS-rs"}, "particles.p.diameter_nm"),
+        ({"kind": "sphere", "bulk": "Cd-hcp", "diameter_nm": 2}, "particles.p.bulk"),
+    ],
+)  # fmt: skip
+def test_bad_particle_entries_name_the_key(entry, message):
+    with pytest.raises(ValueError, match=message):
+        particle_specs({"p": entry}, PROTOTYPES)
+
+
+def test_bad_particle_config_fails_before_any_job(repo):
+    from nanophase.config import load_config
+
+    config = load_config(repo / "config" / "config.yaml")
+    config["particles"]["PbS-CdS-zb"]["core"] = "PbS-fcc"
+    with pytest.raises(ConfigError, match=r"particles\.PbS-CdS-zb\.core: 'PbS-fcc' is not a bulk reference"):
+        Study.from_config(config, root=repo)
+    config["particles"] = {"m": {"kind": "measured", "file": "nowhere.xyz", "bulk": "PbS-rs"}}
+    with pytest.raises(ConfigError, match=r"particles\.m\.file: nowhere\.xyz does not exist"):
+        Study.from_config(config, root=repo)
+
+
+def _measured_file(tmp_path, atoms, name="particle.xyz"):
+    path = tmp_path / name
+    write(path, atoms)
+    return str(path)
+
+
+def test_measured_particle_is_read_checked_and_centred(bulk, tmp_path):
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=2.0)[0], bulk)
+    moved = Atoms(truth.get_chemical_symbols(), positions=truth.positions + [5.0, -3.0, 1.0])
+    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, moved))[0]
+    atoms = read_measured(spec, bulk["PbS-rs"])
+    assert np.allclose(atoms.positions.mean(axis=0), 0.0)
+    assert summary_of(atoms).composition == summary_of(truth).composition
+    # ideal positions: no bond strain anywhere
+    _, strain = bond_strain(atoms, 5.936 / 2)
+    assert np.nanmax(np.abs(strain)) < 1e-9
+
+
+def test_measured_file_with_overlap_or_unknown_species_names_the_atom(bulk, tmp_path):
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=1.5)[0], bulk)
+    overlapping = truth.copy()
+    overlapping.positions[7] = overlapping.positions[3] + [0.3, 0.0, 0.0]
+    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, overlapping))[0]
+    with pytest.raises(ValueError, match=r"atoms (3 and 7|7 and 3) are 0\.300 A apart"):
+        read_measured(spec, bulk["PbS-rs"])
+    foreign = truth.copy()
+    foreign[5].symbol = "Au"
+    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, foreign, "au.xyz"))[0]
+    with pytest.raises(ValueError, match=r"atom 5 is 'Au', not an element of PbS-rs"):
+        read_measured(spec, bulk["PbS-rs"])
+
+
+def test_perturbed_copies_have_the_stated_precision_and_spread_the_strain(bulk, tmp_path):
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=3.0)[0], bulk)
+    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, truth), precision_pm=19, copies=4)[0]
+    atoms = read_measured(spec, bulk["PbS-rs"])
+    copies = perturbed_copies(atoms, 19.0, 4, seed=1)
+    rms = np.sqrt(np.mean([((c.positions - atoms.positions) ** 2).sum(axis=1).mean() for c in copies]))
+    assert rms == pytest.approx(0.19, rel=0.05)
+    profile = strain_profile(atoms, copies=copies)
+    assert profile["atoms"].sum() == len(atoms)
+    assert np.allclose(profile["bond strain (%)"], 0.0, atol=1e-7)
+    assert (profile["strain spread over copies (%)"] > 0).all()
+
+
+def test_expanded_surface_shows_tensile_bond_strain(bulk, tmp_path):
+    """A particle whose outer atoms are pushed out radially: positive strain at the surface only."""
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=3.0)[0], bulk)
+    radii = np.linalg.norm(truth.positions, axis=1)
+    strained = truth.copy()
+    outer = radii > 10.0
+    strained.positions[outer] *= 1 + 0.02
+    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, strained))[0]
+    profile = strain_profile(read_measured(spec, bulk["PbS-rs"]))
+    assert profile.iloc[0]["bond strain (%)"] == pytest.approx(0.0, abs=1e-9)
+    assert profile.iloc[-1]["bond strain (%)"] > 1.0
+    assert scaled_to(bulk["CdS-zb"], 5.9).cell.lengths()[0] == pytest.approx(5.9)
