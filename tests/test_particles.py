@@ -202,3 +202,24 @@ def test_expanded_surface_shows_tensile_bond_strain(bulk, tmp_path):
     assert profile.iloc[0]["bond strain (%)"] == pytest.approx(0.0, abs=1e-9)
     assert profile.iloc[-1]["bond strain (%)"] > 1.0
     assert scaled_to(bulk["CdS-zb"], 5.9).cell.lengths()[0] == pytest.approx(5.9)
+
+
+@pytest.mark.skipif(not __import__("nanophase.calculators.mlip_calc", fromlist=["x"]).mlip_available("chgnet"),
+                    reason="chgnet not installed")  # fmt: skip
+def test_mlip_relaxation_of_a_core_shell_particle_lowers_energy_and_resumes(bulk, tmp_path):
+    from nanophase.particle_relax import ParticleRelaxSettings, relax_particle
+
+    atoms = build_particle(_spec(kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=1.4,
+                                 conversions=[0.5])[0], bulk)  # fmt: skip
+    short = ParticleRelaxSettings(model="chgnet", fmax_ev_per_a=0.01, max_steps=3)
+    first, record = relax_particle(atoms, short, tmp_path / "work")
+    assert record["steps"] == 3 and record["resumed_from_step"] == 0
+    assert record["energy_after_ev"] < record["energy_before_ev"]
+    # the same work folder continues the run: 3 more steps, not 6 from the start
+    longer = ParticleRelaxSettings(model="chgnet", fmax_ev_per_a=0.01, max_steps=6)
+    relaxed, record = relax_particle(atoms, longer, tmp_path / "work")
+    assert record["resumed_from_step"] == 3 and record["steps"] == 6
+    assert relaxed.info["name"] == f"{atoms.info['name']}-chgnet"
+    assert relaxed.get_chemical_symbols() == atoms.get_chemical_symbols()
+    assert np.allclose(relaxed.positions.mean(axis=0), atoms.positions.mean(axis=0), atol=0.2)
+    assert 0 < record["max_displacement_a"] < 1.0

@@ -157,6 +157,9 @@ def _check_optional_packages(config: dict) -> None:
         model = slab.get("vacancies", {}).get("rank_with", "none")
         if model != "none":
             wanted[f"slabs.{key}.vacancies.rank_with"] = model
+    particle_model = config.get("particle_relaxation", {}).get("model", "none")
+    if particle_model != "none":
+        wanted["particle_relaxation.model"] = particle_model
     for key, model in wanted.items():
         if not mlip_available(model):
             raise ConfigError(

@@ -151,7 +151,11 @@ PUBLISHED_POWDER_RATIOS = {"PbS-rs": 0.96, "CdS-zb": 4.6, "CdS-rs": 0.6}
 
 
 def particle_tables(
-    particles: dict[str, Atoms], patterns: dict[str, pd.DataFrame], settings: XrdSettings, bulks: dict[str, Atoms]
+    particles: dict[str, Atoms],
+    patterns: dict[str, pd.DataFrame],
+    settings: XrdSettings,
+    bulks: dict[str, Atoms],
+    relax_records: dict[str, dict] | None = None,
 ) -> dict[str, tuple[pd.DataFrame, str]]:
     """The particle tables: stem -> (frame, caption).
 
@@ -166,6 +170,15 @@ def particle_tables(
         row = summary_of(atoms).row()
         row.update(kind=atoms.info["kind"], series=atoms.info.get("series", name),
                    **{"lattices a (A) core/interlayer/shell": "/".join(f"{a:.4f}" for a in _region_lattices(atoms))})  # fmt: skip
+        record = (relax_records or {}).get(name)
+        row["relaxation"] = (
+            f"{record['model']} {record['model_version']}: {record['steps']} FIRE steps, "
+            + ("converged" if record["converged"] else "NOT converged")
+            + f" (max force {record['max_force_ev_per_a']:.3f} eV/A), "
+            f"{1000 * record['relaxation_ev_per_atom']:.1f} meV/atom, rms displacement {record['rms_displacement_a']:.3f} A"
+            if record
+            else "as built (unrelaxed)"
+        )
         summaries.append(row)
     summary = pd.DataFrame(summaries)
     peak_frames = [

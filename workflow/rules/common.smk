@@ -7,6 +7,7 @@ import sys
 
 from nanophase.calculators import CalcSettings, backend_choice
 from nanophase.figures import FIGURE_STEMS
+from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
 from nanophase.paper import TABLE_STEMS
 from nanophase.study import TASKS, Study
 
@@ -267,3 +268,36 @@ CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 wildcard_constraints:
     bulk="|".join(re.escape(key) for key in STUDY.bulk_files),
     name=r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
+
+
+# --- particles (workflow/rules/particles.smk) ---------------------------------------------------
+
+PARTICLE_SPECS = {spec.name: spec for spec in STUDY.particles}
+PARTICLE_RELAXATION = ParticleRelaxSettings.from_config(config["particle_relaxation"])
+# as-built name -> relaxed name, for the particles small enough for the potential (max_diameter_nm)
+RELAXED_PARTICLES = {
+    name: relaxed_name(name, PARTICLE_RELAXATION.model)
+    for name, spec in PARTICLE_SPECS.items()
+    if spec.kind != "measured" and PARTICLE_RELAXATION.relaxes(spec.diameter_nm)
+}
+# every particle whose pattern is computed: as built (or read) and relaxed
+PATTERN_PARTICLES = list(PARTICLE_SPECS) + list(RELAXED_PARTICLES.values())
+if PARTICLE_SPECS:
+    logger.info(
+        f"nanophase: {len(PARTICLE_SPECS)} particles, {len(RELAXED_PARTICLES)} relaxed with "
+        f"{PARTICLE_RELAXATION.model} (no DFT; Debye-scattering XRD of each)"
+    )
+
+
+def particle_inputs(wildcards):
+    """The bulk references a particle is cut from (bulk_<key>) and, if measured, its coordinate file."""
+    spec = PARTICLE_SPECS[wildcards.particle]
+    keys = {spec.bulk, spec.core, spec.shell, spec.interlayer} - {None}
+    inputs = {f"bulk_{key}": structure_path("bulk", key) for key in sorted(keys)}
+    if spec.file is not None:
+        inputs["measured"] = spec.file
+    return inputs
+
+
+def particle_spec(wildcards):
+    return PARTICLE_SPECS[wildcards.particle]

@@ -2,24 +2,13 @@
 # No DFT here: a particle's jobs never wait for, or rerun, a calculation.
 from nanophase.particle_figures import PARTICLE_FIGURE_STEMS
 
-PARTICLE_SPECS = {spec.name: spec for spec in STUDY.particles}
 XRD_PATTERNS = "results/xrd"
 PARTICLE_TABLE_STEMS = ("particles", "xrd_peaks", "xrd_series", "xrd_bulk_reference", "particle_strain")
 
 
-def particle_bulks(wildcards):
-    spec = PARTICLE_SPECS[wildcards.particle]
-    keys = {spec.bulk, spec.core, spec.shell, spec.interlayer} - {None}
-    return {key: structure_path("bulk", key) for key in sorted(keys)}
-
-
-def particle_spec(wildcards):
-    return PARTICLE_SPECS[wildcards.particle]
-
-
 rule build_particle:
     input:
-        unpack(particle_bulks),
+        unpack(particle_inputs),
     output:
         structure_path("particle", "{particle}"),
     log:
@@ -33,6 +22,25 @@ rule build_particle:
         spec=particle_spec,
     script:
         "../scripts/build_particle.py"
+
+
+rule relax_particle:
+    input:
+        structure_path("particle", "{particle}"),
+    output:
+        structure=structure_path("particle", f"{{particle}}-{PARTICLE_RELAXATION.model}"),
+        record=f"results/mlip/particles/{{particle}}-{PARTICLE_RELAXATION.model}.json",
+    log:
+        "logs/structures/particle/{particle}-relax.log",
+    wildcard_constraints:
+        particle="|".join(map(re.escape, RELAXED_PARTICLES)) or "^$",
+    threads: workflow.cores
+    conda:
+        CONDA_ENV
+    params:
+        relaxation=config["particle_relaxation"],
+    script:
+        "../scripts/relax_particle.py"
 
 
 rule xrd_pattern:
@@ -53,8 +61,9 @@ rule xrd_pattern:
 
 rule particle_tables:
     input:
-        particles=[structure_path("particle", name) for name in PARTICLE_SPECS],
-        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PARTICLE_SPECS],
+        particles=[structure_path("particle", name) for name in PATTERN_PARTICLES],
+        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PATTERN_PARTICLES],
+        relax_records=[f"results/mlip/particles/{name}.json" for name in RELAXED_PARTICLES.values()],
         bulks=[structure_path("bulk", key) for key in STUDY.bulk_files],
     output:
         expand(f"{TABLES}/{{stem}}.{{ext}}", stem=PARTICLE_TABLE_STEMS, ext=["csv", "md", "tex"]),
@@ -65,7 +74,6 @@ rule particle_tables:
         CONDA_ENV
     params:
         xrd=config["xrd"],
-        specs=PARTICLE_SPECS,
     script:
         "../scripts/particle_tables.py"
 
@@ -73,7 +81,7 @@ rule particle_tables:
 rule particle_figures:
     input:
         tables=expand(f"{TABLES}/{{stem}}.csv", stem=PARTICLE_TABLE_STEMS),
-        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PARTICLE_SPECS],
+        patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PATTERN_PARTICLES],
     output:
         expand(f"{FIGURES}/{{stem}}.{{ext}}", stem=PARTICLE_FIGURE_STEMS, ext=["png", "pdf"]),
     log:

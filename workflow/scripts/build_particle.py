@@ -9,7 +9,8 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     spec = snakemake.params.spec
-    bulks = {key: read_structure(path) for key, path in snakemake.input.items()}
+    bulks = {key.removeprefix("bulk_"): read_structure(path) for key, path in snakemake.input.items()
+             if key.startswith("bulk_")}  # fmt: skip
     if spec.kind == "measured":
         atoms = read_measured(spec, bulks[spec.bulk])
     else:

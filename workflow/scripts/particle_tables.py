@@ -1,5 +1,6 @@
 """Rule particle_tables: particles and their patterns -> particles, xrd_peaks, xrd_series tables."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,8 @@ with log_to(snakemake.log[0]) as log:
     particles = {Path(p).stem: read_structure(p) for p in snakemake.input.particles}
     patterns = {Path(p).stem: pd.read_csv(p) for p in snakemake.input.patterns}
     bulks = {Path(p).stem: read_structure(p) for p in snakemake.input.bulks}
-    tables = particle_tables(particles, patterns, XrdSettings.from_config(snakemake.params.xrd), bulks)
+    records = {Path(p).stem: json.loads(Path(p).read_text()) for p in snakemake.input.relax_records}
+    tables = particle_tables(particles, patterns, XrdSettings.from_config(snakemake.params.xrd), bulks, records)
     outdir = Path(snakemake.output[0]).parent
     for stem, (frame, caption) in tables.items():
         for path in write_table(frame, outdir / stem, caption, float_format="{:.4g}"):
