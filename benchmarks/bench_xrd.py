@@ -54,8 +54,25 @@ def plain_histogram_debye(atoms, q, bin_width_a=1e-3):
             d = pdist(pa) if a == b else cdist(pa, pb).ravel()
             counts, _ = np.histogram(d, bins=edges)
             keep = counts > 0  # without this the sum runs over ~70 000 bins per pair
-            weight = (1 if a == b else 1) * 2 * form_factor(a, q) * form_factor(b, q)
+            weight = 2 * form_factor(a, q) * form_factor(b, q)
             intensity = intensity + weight * (np.sinc(np.outer(q, centres[keep]) / np.pi) @ counts[keep])
+    return intensity
+
+
+def exact_double_sum(atoms, q, block=512):
+    """sum_i f_i^2 + 2 sum_{i<j} f_i f_j sinc(Q r_ij) pair by pair (streamed in blocks): the reference."""
+    symbols = np.array(atoms.get_chemical_symbols())
+    factors = {s: form_factor(s, q) for s in set(symbols)}
+    f = np.array([factors[s] for s in symbols])  # (N, nQ)
+    intensity = (f**2).sum(axis=0)
+    positions = atoms.positions
+    for i0 in range(0, len(atoms), block):
+        rows = slice(i0, min(i0 + block, len(atoms)))
+        d = cdist(positions[rows], positions[i0:])
+        d[np.tril_indices(d.shape[0], k=0, m=d.shape[1])] = np.nan  # each pair once, no self pairs
+        for k, qk in enumerate(q):
+            s = np.sin(qk * d) / (qk * d)
+            intensity[k] += 2 * np.nansum((f[rows, k][:, None] * f[i0:, k][None, :]) * s)
     return intensity
 
 
@@ -75,9 +92,10 @@ def main() -> None:
 
     # binning error: the exact double sum at 30 Q points across the first three peaks
     probe = np.linspace(1.7, 3.2, 30)
-    exact = debye_intensity(pair_histogram(atoms, 0.0), probe)
+    exact = exact_double_sum(atoms, probe)
     binned = debye_intensity(histogram, probe)
     error = np.max(np.abs(binned / exact - 1))
+    error_of_peak = np.max(np.abs(binned - exact)) / np.max(exact)
 
     rows = [
         ("particle", f"PbS@CdS zinc blende shell, 7.1 nm, 50 % conversion: {len(atoms)} atoms", ""),
@@ -87,7 +105,8 @@ def main() -> None:
         ("nanophase: pattern, total", f"{t_ours:.2f} s", "goal <= 5 s"),
         ("baseline: plain numpy histogram Debye sum", f"{t_plain:.2f} s",
          f"{t_plain / t_ours:.1f}x nanophase; agrees to {np.max(np.abs(plain / ours - 1)):.1e}"),
-        ("binning error vs exact double sum", f"{error:.1e}", "max relative, 30 Q points 1.7-3.2 1/A"),
+        ("binning error vs exact double sum", f"{error:.1e} ({error_of_peak:.1e} of the strongest peak)",
+         "max relative, 30 Q points 1.7-3.2 1/A; the error falls linearly with xrd.bin_width_a"),
     ]  # fmt: skip
     try:
         from debyecalculator import DebyeCalculator
