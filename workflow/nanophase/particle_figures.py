@@ -51,27 +51,29 @@ def write_particle_figures(tables: Path, patterns: dict[str, pd.DataFrame], outd
     fig.suptitle(what, fontsize=5, wrap=True)
     paths += _save(fig, outdir / "xrd_patterns")
 
-    # trends against conversion, rock-salt and zinc blende shells side by side
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    # trends against conversion: I111/I200 and each peak position, every series side by side
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     if series.empty:
-        _empty(axes[0], "no conversion series")
-        _empty(axes[1], "")
+        for ax in axes:
+            _empty(ax, "no conversion series")
     for name, members in series.groupby("series") if not series.empty else []:
         members = members.sort_values("conversion fraction")
         x = members["conversion fraction"]
-        axes[0].plot(x, members["I111/I200 heights"], "o-", label=f"{name} heights")
-        axes[0].plot(x, members["I111/I200 integrated"], "s--", label=f"{name} integrated")
-        for column, marker in (("Q(111) (1/A)", "o"), ("Q(200) (1/A)", "s"), ("Q(220) (1/A)", "^")):
+        (line,) = axes[0].plot(x, members["I111/I200 heights"], "o-", label=f"{name} (heights)")
+        axes[0].plot(x, members["I111/I200 integrated"], "s--", color=line.get_color(), label=f"{name} (integrated)")
+        for ax, reflection in zip(axes[1:], ("(111)", "(200)", "(220)"), strict=True):
+            column = f"Q{reflection} (1/A)"
             if column in members:
-                shift = members[column] - members[column].iloc[0]
-                axes[1].plot(x, shift, marker + "-", label=f"{name} {column.split(' ')[0]}")
-    axes[0].set_xlabel("conversion fraction")
+                ax.plot(x, members[column], "o-", color=line.get_color(), label=str(name))
+                split = members[members[f"{reflection} split"].str.startswith("split")]
+                ax.plot(split["conversion fraction"], split[column], "x", color="k", ms=9)
+            ax.set_title(f"{reflection} position (x: split)", fontsize=9)
+            ax.set_ylabel("Q (1/A)")
     axes[0].set_ylabel("I111/I200")
-    axes[1].set_xlabel("conversion fraction")
-    axes[1].set_ylabel("peak shift from the first particle (1/A)")
     for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=6)
+        ax.set_xlabel("conversion fraction")
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize=6)
     paths += _save(fig, outdir / "xrd_trends")
 
     fig, ax = plt.subplots(figsize=(5, 4))
