@@ -142,7 +142,7 @@ def powder_file_rows(bulks: dict[str, Atoms], wavelength_a: float) -> list[dict]
             continue
         intensities = bragg_powder_intensities(bulk, wavelength_a, FCC_REFLECTIONS[:2])
         rows.append({"bulk": key, "lattice a (A)": bulk.cell.lengths()[0],
-                     "I111/I200 (m|F|^2 LP)": intensities["(111)"] / intensities["(200)"]})  # fmt: skip
+                     "I111/I200 (m F^2 LP)": intensities["(111)"] / intensities["(200)"]})  # fmt: skip
     return rows
 
 
@@ -190,11 +190,19 @@ def particle_tables(
     reference = pd.DataFrame(powder_file_rows(bulks, settings.wavelength_a))
     if not reference.empty:
         reference["published powder file"] = reference["bulk"].map(PUBLISHED_POWDER_RATIOS)
-    profiles = [
-        strain_profile(atoms, copies=perturbed_copies(atoms, float(atoms.info["precision_pm"]), int(atoms.info["copies"])))
-        for atoms in particles.values()
-        if atoms.info["kind"] == "measured"
-    ]
+    profiles = []
+    for name, atoms in particles.items():
+        if atoms.info["kind"] != "measured":
+            continue
+        copies = perturbed_copies(atoms, float(atoms.info["precision_pm"]), int(atoms.info["copies"]))
+        profiles.append(strain_profile(atoms, copies=copies))
+        if not series.empty and copies:
+            # the spread of the XRD results over copies moved within the measurement's precision
+            spread = _spread_over_copies(name, atoms, copies, settings)
+            at = series["particle"] == name
+            series.loc[at, "I111/I200 heights spread over copies"] = spread["I111/I200 heights"]
+            for reflection in ("(111)", "(200)", "(220)"):
+                series.loc[at, f"Q{reflection} spread over copies (1/A)"] = spread[f"Q{reflection}"]
     strain = pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
     what = settings.describe()
     return {
@@ -214,7 +222,9 @@ def particle_tables(
             "conventions: peak heights and fitted integrated intensities of the diffractometer pattern, "
             "and heights of I(Q) without polarisation; they differ, so compare like with like. Study "
             "(simulated): zinc blende shell - I111/I200 rises, (200) moves to lower angle, (220) to higher, "
-            "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, I111/I200 falls.")),
+            "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, I111/I200 falls. "
+            "Measured particles: the standard deviation of I111/I200 and of each position over copies "
+            "perturbed within the stated precision.")),
         "xrd_bulk_reference": (reference, (
             "I111/I200 of the bulk references from m |F_hkl|^2 (1 + cos^2 2theta)/(sin^2 theta cos theta) "
             f"(Waasmaier-Kirfel form factors, no Debye-Waller factor, {settings.wavelength_a} A), next to the "
@@ -225,6 +235,15 @@ def particle_tables(
             "from the centre; spread over atoms, and over copies perturbed within the stated precision "
             "(Gaussian, 3D rms = precision).")),
     }
+
+
+def _spread_over_copies(name: str, atoms: Atoms, copies: list[Atoms], settings: XrdSettings) -> pd.Series:
+    """Standard deviation of I111/I200 and of each peak position over the perturbed copies."""
+    rows = []
+    for copy in copies:
+        peaks = pd.DataFrame(peak_rows(name, particle_pattern(copy, settings), _lattices(atoms), settings, _diameter_a(atoms)))
+        rows.append(ratio_columns(peaks) | {f"Q{r}": q for r, q in zip(peaks["reflection"], peaks["Q (1/A)"], strict=True)})
+    return pd.DataFrame(rows).std()
 
 
 def _diameter_a(atoms: Atoms) -> float:
