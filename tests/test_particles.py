@@ -223,3 +223,27 @@ def test_mlip_relaxation_of_a_core_shell_particle_lowers_energy_and_resumes(bulk
     assert relaxed.get_chemical_symbols() == atoms.get_chemical_symbols()
     assert np.allclose(relaxed.positions.mean(axis=0), atoms.positions.mean(axis=0), atol=0.2)
     assert 0 < record["max_displacement_a"] < 1.0
+
+
+def test_particle_vacancies_without_a_potential_is_a_config_error(repo):
+    import yaml
+
+    from nanophase.config import validate_config
+
+    config = yaml.safe_load((repo / "config" / "config.yaml").read_text())
+    config["particle_vacancies"] = {"species": ["S"]}
+    config["particle_relaxation"] = {"model": "none"}
+    with pytest.raises(ConfigError, match=r"particle_vacancies\.species: needs particle_relaxation\.model"):
+        validate_config(config)
+
+
+def test_a_bad_measured_file_is_a_config_error_naming_the_atom(repo, bulk, tmp_path):
+    from nanophase.config import load_config
+
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=1.5)[0], bulk)
+    truth.positions[4] = truth.positions[2]
+    path = _measured_file(tmp_path, truth)
+    config = load_config(repo / "config" / "config.yaml")
+    config["particles"] = {"m": {"kind": "measured", "file": path, "bulk": "PbS-rs"}}
+    with pytest.raises(ConfigError, match=r"invalid config: particles\.m: .*atoms (2 and 4|4 and 2) are 0\.000 A apart"):
+        Study.from_config(config, root=repo)

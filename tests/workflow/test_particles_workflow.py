@@ -32,6 +32,7 @@ def test_particle_tables_from_built_measured_and_relaxed_particles(bulk, tmp_pat
                      "precision_pm": 19, "copies": 3},
         }  # fmt: skip
         config["particle_relaxation"] = {"model": "chgnet", "max_diameter_nm": 1.6, "max_steps": 4}
+        config["particle_vacancies"] = {"species": ["S"], "steps": 3}
 
     config = config_in(tmp_path, particles_only)
     result = snakemake("particle_tables", "particle_figures", "--cores", "2", "--directory", str(tmp_path),
@@ -39,7 +40,7 @@ def test_particle_tables_from_built_measured_and_relaxed_particles(bulk, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     tables = tmp_path / "results" / "tables"
     particles = pd.read_csv(tables / "particles.csv").set_index("particle")
-    # two built, one measured, two relaxed (the measured one is not relaxed)
+    # two built, one measured, two relaxed (the measured one, 2 nm, is above max_diameter_nm)
     assert sorted(particles.index) == sorted(
         ["PbS-CdS-zb_c0.00", "PbS-CdS-zb_c1.00", "tomo", "PbS-CdS-zb_c0.00-chgnet", "PbS-CdS-zb_c1.00-chgnet"]
     )
@@ -59,5 +60,11 @@ def test_particle_tables_from_built_measured_and_relaxed_particles(bulk, tmp_pat
     assert set(strain["particle"]) == {"tomo"} and strain["atoms"].sum() == len(truth)
     assert np.allclose(strain["bond strain (%)"], 0.0, atol=1e-6)
     assert (strain["strain spread over copies (%)"] > 0).all()
+    vacancies = pd.read_csv(tables / "particle_vacancies.csv")
+    assert set(vacancies["particle"]) == {"PbS-CdS-zb_c0.00-chgnet", "PbS-CdS-zb_c1.00-chgnet"}
+    assert vacancies["site class"].str.match(r"S CN[0-5]$").all()
+    assert vacancies["relative to the lowest class (eV)"].min() == pytest.approx(0.0)
+    # one atom per class, and every class of a particle distinct
+    assert not vacancies.duplicated(["particle", "site class"]).any()
     for stem in ("xrd_patterns", "xrd_trends", "particle_strain"):
         assert (tmp_path / "results" / "figures" / f"{stem}.png").stat().st_size > 10_000

@@ -84,6 +84,12 @@ def _check_contradictions(config: dict) -> None:
             f"invalid config: interfaces.stacks: contradicts interfaces.{' and '.join(both)} "
             "(allowed: either stacks, a list of [n_rs, n_zb], or rocksalt_monolayers x zincblende_monolayers)"
         )
+    vacancy_species = (config.get("particle_vacancies") or {}).get("species")
+    if vacancy_species and (config.get("particle_relaxation") or {}).get("model", "none") == "none":
+        raise ConfigError(
+            "invalid config: particle_vacancies.species: needs particle_relaxation.model "
+            "(allowed: chgnet or sevenn; the vacancies are made in the relaxed particles)"
+        )
 
 
 def _deep_update(base: dict, extra: dict) -> dict:

@@ -91,3 +91,84 @@ def relax_particle(atoms: Atoms, settings: ParticleRelaxSettings, workdir: str |
 
 def write_relax_record(record: dict, path: str | Path) -> None:
     Path(path).write_text(json.dumps(record, indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class ParticleVacancySettings:
+    """Config block `particle_vacancies`: one vacancy per surface-site class of each relaxed particle."""
+
+    species: tuple[str, ...] = ()
+    per_class: int = 1
+    steps: int = 30
+    frozen_beyond_a: float = 8.0
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> ParticleVacancySettings:
+        return cls(
+            species=tuple(cfg.get("species", ())),
+            per_class=int(cfg.get("per_class", 1)),
+            steps=int(cfg.get("steps", 30)),
+            frozen_beyond_a=float(cfg.get("frozen_beyond_a", 8.0)),
+        )
+
+
+def surface_vacancy_energies(
+    host: Atoms, model: str, settings: ParticleVacancySettings, fmax_ev_per_a: float
+) -> list[dict]:
+    """Vacancy energies of the surface-site classes of a relaxed particle, with the potential.
+
+    Classes are the (species, coordination) pairs of the under-coordinated outer-surface atoms
+    (particles.summarise). For each class, the first `per_class` atoms (by distance from the centre,
+    outermost first) are removed one at a time and the particle relaxes around the vacancy (atoms
+    farther than frozen_beyond_a held: the rest of the particle is already relaxed). The removal
+    energy E_def - E_host is taken against the potential's zero for the removed atom, so only
+    differences between classes of one particle are physical (the atom goes to the same reservoir);
+    absolute formation energies need a chemical potential of the species, which the study lacks.
+    """
+    from ase.constraints import FixAtoms
+    from ase.optimize import FIRE
+
+    from nanophase.calculators.mlip_calc import mlip_calculator
+    from nanophase.particles import bond_cutoff, coordination_numbers, info_values
+
+    calculator = mlip_calculator(model)
+    work = host.copy()
+    extent = work.positions.max(axis=0) - work.positions.min(axis=0)
+    work.set_cell(np.diag(extent + 2 * VACUUM_A))
+    work.pbc = True
+    work.center()
+    work.calc = calculator
+    energy_host = float(work.get_potential_energy())
+    bond = max(info_values(host, "bonds_a"))
+    coordination = coordination_numbers(host, bond_cutoff(bond))
+    expected = np.array([int(info_values(host, "coordination")[r]) for r in host.arrays.get("region", np.zeros(len(host), int))])
+    radii = np.linalg.norm(host.positions - host.positions.mean(axis=0), axis=1)
+    outer = radii > radii.max() - 1.5 * bond
+    symbols = np.array(host.get_chemical_symbols())
+    rows = []
+    for species in settings.species:
+        for cn in sorted(set(coordination[(symbols == species) & outer & (coordination < expected)])):
+            members = np.nonzero((symbols == species) & outer & (coordination == cn) & (coordination < expected))[0]
+            for index in members[np.argsort(-radii[members])][: settings.per_class]:
+                defect = work.copy()
+                del defect[int(index)]
+                far = np.linalg.norm(defect.positions - work.positions[index], axis=1) > settings.frozen_beyond_a
+                defect.set_constraint(FixAtoms(mask=far))
+                defect.calc = calculator
+                optimizer = FIRE(defect, logfile=None)
+                converged = bool(optimizer.run(fmax=fmax_ev_per_a, steps=settings.steps))
+                rows.append({
+                    "particle": host.info["name"],
+                    "site class": f"{species} CN{int(cn)}",
+                    "atoms in class": int(len(members)),
+                    "atom": int(index),
+                    "distance from centre (A)": float(radii[index]),
+                    "removal energy (eV)": float(defect.get_potential_energy()) - energy_host,
+                    "steps": int(optimizer.nsteps),
+                    "converged": converged,
+                })  # fmt: skip
+    if rows:
+        lowest = min(r["removal energy (eV)"] for r in rows)
+        for row in rows:
+            row["relative to the lowest class (eV)"] = row["removal energy (eV)"] - lowest
+    return rows

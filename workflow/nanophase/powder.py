@@ -156,6 +156,7 @@ def particle_tables(
     settings: XrdSettings,
     bulks: dict[str, Atoms],
     relax_records: dict[str, dict] | None = None,
+    vacancies: list[dict] | None = None,
 ) -> dict[str, tuple[pd.DataFrame, str]]:
     """The particle tables: stem -> (frame, caption).
 
@@ -234,6 +235,13 @@ def particle_tables(
             "the bulk named in the config - 1; the isotropic part of the per-atom strain) in radial shells "
             "from the centre; spread over atoms, and over copies perturbed within the stated precision "
             "(Gaussian, 3D rms = precision).")),
+        "particle_vacancies": (pd.DataFrame(vacancies or []), (
+            "One vacancy per outer-surface site class (species, hetero-atomic coordination CN) of each "
+            "MLIP-relaxed particle, the particle relaxed around it with the same potential (atoms beyond "
+            "frozen_beyond_a held). Removal energy = E(particle with vacancy) - E(particle), the atom taken "
+            "to the potential's zero: only the differences between classes of one particle are physical "
+            "(relative to the lowest class); an absolute formation energy needs the species' chemical "
+            "potential, which the study does not compute for particles.")),
     }
 
 

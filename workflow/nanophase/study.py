@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from ase import Atoms
 from ase.data import chemical_symbols
 
 from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config, strained_bulk
+from nanophase.measured import read_measured
 from nanophase.particles import ParticleSpec, particle_specs
 from nanophase.slabs import SlabSettings, build_slab
 from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
@@ -139,10 +141,20 @@ def _plan_particles(particles: dict, bulk: dict[str, Atoms], root: Path) -> tupl
         specs = particle_specs(particles, {key: atoms.info["prototype"] for key, atoms in bulk.items()})
     except ValueError as exc:
         raise ConfigError(f"invalid config: {exc}") from exc
+    planned = []
     for spec in specs:
-        if spec.file is not None and not (root / spec.file).is_file():
-            raise ConfigError(f"invalid config: particles.{spec.key}.file: {spec.file} does not exist")
-    return tuple(specs)
+        if spec.file is not None:
+            if not (root / spec.file).is_file():
+                raise ConfigError(f"invalid config: particles.{spec.key}.file: {spec.file} does not exist")
+            # read and checked now: a bad file stops the study before any job, naming the atom
+            try:
+                atoms = read_measured(replace(spec, file=str(root / spec.file)), bulk[spec.bulk])
+            except ValueError as exc:
+                raise ConfigError(f"invalid config: {exc}") from exc
+            extent = np.linalg.norm(atoms.positions - atoms.positions.mean(axis=0), axis=1).max()
+            spec = replace(spec, diameter_nm=2 * float(extent) / 10)
+        planned.append(spec)
+    return tuple(planned)
 
 
 @dataclass(frozen=True)

@@ -278,8 +278,14 @@ PARTICLE_RELAXATION = ParticleRelaxSettings.from_config(config["particle_relaxat
 RELAXED_PARTICLES = {
     name: relaxed_name(name, PARTICLE_RELAXATION.model)
     for name, spec in PARTICLE_SPECS.items()
-    if spec.kind != "measured" and PARTICLE_RELAXATION.relaxes(spec.diameter_nm)
+    if PARTICLE_RELAXATION.relaxes(spec.diameter_nm)
 }
+# removal energies per surface-site class, in every relaxed particle (particle_vacancies.species)
+PARTICLE_VACANCY_FILES = [
+    f"results/mlip/particles/{name}-vacancies.json"
+    for name in RELAXED_PARTICLES.values()
+    if config["particle_vacancies"]["species"]
+]
 # every particle whose pattern is computed: as built (or read) and relaxed
 PATTERN_PARTICLES = list(PARTICLE_SPECS) + list(RELAXED_PARTICLES.values())
 if PARTICLE_SPECS:

@@ -3,7 +3,14 @@
 from nanophase.particle_figures import PARTICLE_FIGURE_STEMS
 
 XRD_PATTERNS = "results/xrd"
-PARTICLE_TABLE_STEMS = ("particles", "xrd_peaks", "xrd_series", "xrd_bulk_reference", "particle_strain")
+PARTICLE_TABLE_STEMS = (
+    "particles",
+    "xrd_peaks",
+    "xrd_series",
+    "xrd_bulk_reference",
+    "particle_strain",
+    "particle_vacancies",
+)
 
 
 rule build_particle:
@@ -43,6 +50,25 @@ rule relax_particle:
         "../scripts/relax_particle.py"
 
 
+rule particle_vacancies:
+    input:
+        structure_path("particle", "{particle}"),
+    output:
+        "results/mlip/particles/{particle}-vacancies.json",
+    log:
+        "logs/structures/particle/{particle}-vacancies.log",
+    wildcard_constraints:
+        particle="|".join(map(re.escape, RELAXED_PARTICLES.values())) or "^$",
+    threads: workflow.cores
+    conda:
+        CONDA_ENV
+    params:
+        relaxation=config["particle_relaxation"],
+        vacancies=config["particle_vacancies"],
+    script:
+        "../scripts/particle_vacancies.py"
+
+
 rule xrd_pattern:
     input:
         structure_path("particle", "{particle}"),
@@ -64,6 +90,7 @@ rule particle_tables:
         particles=[structure_path("particle", name) for name in PATTERN_PARTICLES],
         patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PATTERN_PARTICLES],
         relax_records=[f"results/mlip/particles/{name}.json" for name in RELAXED_PARTICLES.values()],
+        vacancies=PARTICLE_VACANCY_FILES,
         bulks=[structure_path("bulk", key) for key in STUDY.bulk_files],
     output:
         expand(f"{TABLES}/{{stem}}.{{ext}}", stem=PARTICLE_TABLE_STEMS, ext=["csv", "md", "tex"]),
