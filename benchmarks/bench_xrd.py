@@ -20,9 +20,9 @@ import time
 import warnings
 
 import numpy as np
+from _publish import publish
 from scipy.spatial.distance import cdist, pdist
 
-from _publish import publish
 from nanophase.bulk import read_bulk
 from nanophase.particles import build_particle, particle_specs
 from nanophase.powder import XrdSettings
@@ -77,7 +77,10 @@ def exact_double_sum(atoms, q, block=512):
 
 
 def main() -> None:
-    bulks = {k: read_bulk(REPO / "structures" / "bulk" / f"{k}.cif", name=k) for k in ("PbS-rs", "CdS-zb", "CdS-rs")}
+    bulks = {
+        k: read_bulk(REPO / "structures" / "bulk" / f"{k}.cif", name=k)
+        for k in ("PbS-rs", "CdS-zb", "CdS-rs")
+    }
     prototypes = {k: b.info["prototype"] for k, b in bulks.items()}
     spec = particle_specs({"bench": {"kind": "core_shell", "core": "PbS-rs", "shell": "CdS-zb", "diameter_nm": 7.1,
                                      "conversions": [0.5]}}, prototypes)[0]  # fmt: skip
@@ -116,12 +119,19 @@ def main() -> None:
             calc = DebyeCalculator(qmin=float(q[0]), qmax=float(q[-1]) + 1e-6, qstep=settings.q_step_inv_a, biso=0.0,
                                    device="cpu")  # fmt: skip
             t_dc, _ = best_of(lambda: calc.iq(atoms), repeat=1)
-        rows.append(("DebyeCalculator 1.1 (CPU, float32)", f"{t_dc:.2f} s", f"{t_dc / t_ours:.1f}x nanophase"))
+        rows.append(
+            ("DebyeCalculator 1.1 (CPU, float32)", f"{t_dc:.2f} s", f"{t_dc / t_ours:.1f}x nanophase")
+        )
     except ImportError:
         rows.append(("DebyeCalculator", "not installed", "pip install -e .[dev]"))
 
     machine = f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores)"
-    lines = [f"# XRD benchmark, {datetime.date.today()}, {machine}", "", "| step | time | note |", "|---|---|---|"]
+    lines = [
+        f"# XRD benchmark, {datetime.date.today()}, {machine}",
+        "",
+        "| step | time | note |",
+        "|---|---|---|",
+    ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     publish(lines, "xrd")
 

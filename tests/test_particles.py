@@ -179,7 +179,9 @@ def test_measured_file_with_overlap_or_unknown_species_names_the_atom(bulk, tmp_
 
 def test_perturbed_copies_have_the_stated_precision_and_spread_the_strain(bulk, tmp_path):
     truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=3.0)[0], bulk)
-    spec = _spec(kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, truth), precision_pm=19, copies=4)[0]
+    spec = _spec(
+        kind="measured", bulk="PbS-rs", file=_measured_file(tmp_path, truth), precision_pm=19, copies=4
+    )[0]
     atoms = read_measured(spec, bulk["PbS-rs"])
     copies = perturbed_copies(atoms, 19.0, 4, seed=1)
     rms = np.sqrt(np.mean([((c.positions - atoms.positions) ** 2).sum(axis=1).mean() for c in copies]))
@@ -245,5 +247,7 @@ def test_a_bad_measured_file_is_a_config_error_naming_the_atom(repo, bulk, tmp_p
     path = _measured_file(tmp_path, truth)
     config = load_config(repo / "config" / "config.yaml")
     config["particles"] = {"m": {"kind": "measured", "file": path, "bulk": "PbS-rs"}}
-    with pytest.raises(ConfigError, match=r"invalid config: particles\.m: .*atoms (2 and 4|4 and 2) are 0\.000 A apart"):
+    with pytest.raises(
+        ConfigError, match=r"invalid config: particles\.m: .*atoms (2 and 4|4 and 2) are 0\.000 A apart"
+    ):
         Study.from_config(config, root=repo)

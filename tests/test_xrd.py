@@ -41,7 +41,9 @@ def test_unknown_element_has_no_form_factor():
 
 @pytest.fixture(scope="module")
 def small_core_shell(bulk):
-    return _particle(bulk, kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=1.6, conversions=[0.5])
+    return _particle(
+        bulk, kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=1.6, conversions=[0.5]
+    )
 
 
 def test_debye_sum_equals_the_direct_double_sum(small_core_shell):
@@ -146,8 +148,8 @@ def test_debye_sum_matches_debyecalculator(small_core_shell):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        q, reference = debyecalculator.DebyeCalculator(qmin=1.0, qmax=5.0, qstep=0.01, biso=0.0, device="cpu").iq(
-            small_core_shell
-        )
+        q, reference = debyecalculator.DebyeCalculator(
+            qmin=1.0, qmax=5.0, qstep=0.01, biso=0.0, device="cpu"
+        ).iq(small_core_shell)
     ours = debye_intensity(pair_histogram(small_core_shell, bin_width_a=0.0), np.asarray(q, dtype=float))
     assert np.allclose(np.asarray(reference) / ours, 0.5, rtol=1e-5)

@@ -7,7 +7,14 @@ import pandas as pd
 from ase import Atoms
 from scipy.spatial import cKDTree
 
-from nanophase.particles import BULK_COORDINATION, ParticleSpec, bond_cutoff, bond_length_a, bonded_pairs, info_values
+from nanophase.particles import (
+    BULK_COORDINATION,
+    ParticleSpec,
+    bond_cutoff,
+    bond_length_a,
+    bonded_pairs,
+    info_values,
+)
 
 
 def read_measured(spec: ParticleSpec, bulk: Atoms) -> Atoms:
@@ -65,7 +72,9 @@ def bond_strain(atoms: Atoms, bond_a: float) -> tuple[np.ndarray, np.ndarray]:
     keep = symbols[i] != symbols[j] if len(set(symbols)) > 1 else np.ones(len(i), bool)
     i, j = i[keep], j[keep]
     lengths = np.linalg.norm(atoms.positions[i] - atoms.positions[j], axis=1)
-    totals = np.bincount(np.concatenate([i, j]), weights=np.concatenate([lengths, lengths]), minlength=len(atoms))
+    totals = np.bincount(
+        np.concatenate([i, j]), weights=np.concatenate([lengths, lengths]), minlength=len(atoms)
+    )
     counts = np.bincount(np.concatenate([i, j]), minlength=len(atoms))
     mean = np.divide(totals, counts, out=np.full(len(atoms), np.nan), where=counts > 0)
     return mean, mean / bond_a - 1
@@ -99,10 +108,14 @@ def strain_profile(atoms: Atoms, shell_width_a: float = 2.5, copies: list[Atoms]
 
     def shell_means(particle: Atoms) -> np.ndarray:
         _, strain = bond_strain(particle, bond)
-        return np.array([np.nanmean(strain[index == k]) if (index == k).any() else np.nan for k in range(len(edges) - 1)])
+        return np.array(
+            [np.nanmean(strain[index == k]) if (index == k).any() else np.nan for k in range(len(edges) - 1)]
+        )
 
     mean_bond, strain = bond_strain(atoms, bond)
-    spread = np.nanstd([shell_means(c) for c in copies], axis=0) if copies else np.full(len(edges) - 1, np.nan)
+    spread = (
+        np.nanstd([shell_means(c) for c in copies], axis=0) if copies else np.full(len(edges) - 1, np.nan)
+    )
     rows = []
     for k in range(len(edges) - 1):
         mask = index == k

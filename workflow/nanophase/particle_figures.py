@@ -21,7 +21,9 @@ def _empty(ax: plt.Axes, text: str) -> None:
     ax.set_axis_off()
 
 
-def write_particle_figures(tables: Path, patterns: dict[str, pd.DataFrame], outdir: Path, what: str) -> list[Path]:
+def write_particle_figures(
+    tables: Path, patterns: dict[str, pd.DataFrame], outdir: Path, what: str
+) -> list[Path]:
     """Draw the particle figures from the tables and the pattern CSVs; return the written paths.
 
     Args:
@@ -60,7 +62,9 @@ def write_particle_figures(tables: Path, patterns: dict[str, pd.DataFrame], outd
         members = members.sort_values("conversion fraction")
         x = members["conversion fraction"]
         (line,) = axes[0].plot(x, members["I111/I200 heights"], "o-", label=f"{name} (heights)")
-        axes[0].plot(x, members["I111/I200 integrated"], "s--", color=line.get_color(), label=f"{name} (integrated)")
+        axes[0].plot(
+            x, members["I111/I200 integrated"], "s--", color=line.get_color(), label=f"{name} (integrated)"
+        )
         for ax, reflection in zip(axes[1:], ("(111)", "(200)", "(220)"), strict=True):
             column = f"Q{reflection} (1/A)"
             if column in members:

@@ -58,7 +58,9 @@ def relax_particle(atoms: Atoms, settings: ParticleRelaxSettings, workdir: str |
     offset = work.positions[0] - atoms.positions[0]
     work.calc = mlip_calculator(settings.model)
     energy_before = float(work.get_potential_energy())
-    outcome = mlip_relax(work, settings.model, workdir, "relax", settings.fmax_ev_per_a, settings.max_steps, "FIRE")
+    outcome = mlip_relax(
+        work, settings.model, workdir, "relax", settings.fmax_ev_per_a, settings.max_steps, "FIRE"
+    )
     energy_after = float(work.get_potential_energy())
     max_force = max_free_force(work)
     relaxed = atoms.copy()
@@ -141,18 +143,28 @@ def surface_vacancy_energies(
     energy_host = float(work.get_potential_energy())
     bond = max(info_values(host, "bonds_a"))
     coordination = coordination_numbers(host, bond_cutoff(bond))
-    expected = np.array([int(info_values(host, "coordination")[r]) for r in host.arrays.get("region", np.zeros(len(host), int))])
+    expected = np.array(
+        [
+            int(info_values(host, "coordination")[r])
+            for r in host.arrays.get("region", np.zeros(len(host), int))
+        ]
+    )
     radii = np.linalg.norm(host.positions - host.positions.mean(axis=0), axis=1)
     outer = radii > radii.max() - 1.5 * bond
     symbols = np.array(host.get_chemical_symbols())
     rows = []
     for species in settings.species:
         for cn in sorted(set(coordination[(symbols == species) & outer & (coordination < expected)])):
-            members = np.nonzero((symbols == species) & outer & (coordination == cn) & (coordination < expected))[0]
+            members = np.nonzero(
+                (symbols == species) & outer & (coordination == cn) & (coordination < expected)
+            )[0]
             for index in members[np.argsort(-radii[members])][: settings.per_class]:
                 defect = work.copy()
                 del defect[int(index)]
-                far = np.linalg.norm(defect.positions - work.positions[index], axis=1) > settings.frozen_beyond_a
+                far = (
+                    np.linalg.norm(defect.positions - work.positions[index], axis=1)
+                    > settings.frozen_beyond_a
+                )
                 defect.set_constraint(FixAtoms(mask=far))
                 defect.calc = calculator
                 optimizer = FIRE(defect, logfile=None)

@@ -38,9 +38,7 @@ def lattice_sites(bulk: Atoms, radius_a: float) -> Atoms:
     cell = np.asarray(bulk.cell)
     spacings = 1.0 / np.linalg.norm(np.linalg.inv(cell).T, axis=1)
     reps = np.ceil(radius_a / spacings).astype(int) + 1
-    grid = np.stack(
-        np.meshgrid(*(np.arange(-n, n + 1) for n in reps), indexing="ij"), axis=-1
-    ).reshape(-1, 3)
+    grid = np.stack(np.meshgrid(*(np.arange(-n, n + 1) for n in reps), indexing="ij"), axis=-1).reshape(-1, 3)
     translations = grid @ cell
     basis = bulk.positions - _anion_origin(bulk)
     positions = (translations[:, None, :] + basis[None, :, :]).reshape(-1, 3)
@@ -68,7 +66,9 @@ class ShellGeometry:
         """Region index (REGIONS) of sites at the given distances from the centre."""
         # a zero radius is an empty region (not the one site at the centre)
         in_core = (radii <= self.core_radius_a + 1e-9) & (self.core_radius_a > 0)
-        in_interlayer = (radii <= self.interlayer_radius_a + 1e-9) & (self.interlayer_radius_a > self.core_radius_a)
+        in_interlayer = (radii <= self.interlayer_radius_a + 1e-9) & (
+            self.interlayer_radius_a > self.core_radius_a
+        )
         return np.where(in_core, 0, np.where(in_interlayer, 1, 2))
 
 
@@ -144,7 +144,9 @@ def core_radius_for_conversion(
     def cation_radii(crystal: Atoms) -> np.ndarray:
         sites = lattice_sites(crystal, radius_a)
         _, anion = cation_anion(crystal.get_chemical_symbols())
-        return np.sort(np.linalg.norm(sites.positions[np.array(sites.get_chemical_symbols()) != anion], axis=1))
+        return np.sort(
+            np.linalg.norm(sites.positions[np.array(sites.get_chemical_symbols()) != anion], axis=1)
+        )
 
     core_radii = cation_radii(core)
     shell_radii = cation_radii(shell)
@@ -222,7 +224,9 @@ class ParticleSummary:
         }
         row["surface sites"] = "; ".join(f"{k}: {v}" for k, v in self.surface_sites.items())
         row["surface atoms"] = sum(self.surface_sites.values())
-        row["under-coordinated interface sites"] = "; ".join(f"{k}: {v}" for k, v in self.interface_sites.items()) or "none"
+        row["under-coordinated interface sites"] = (
+            "; ".join(f"{k}: {v}" for k, v in self.interface_sites.items()) or "none"
+        )
         return row
 
 
@@ -232,7 +236,9 @@ def _site_counts(symbols: np.ndarray, coordination: np.ndarray, mask: np.ndarray
     return {f"{s} CN{c}": int(((symbols == s) & (coordination == c) & mask).sum()) for s, c in keys}
 
 
-def summarise(atoms: Atoms, name: str, nearest_neighbour_a: float, bulk_coordination: dict[int, int]) -> ParticleSummary:
+def summarise(
+    atoms: Atoms, name: str, nearest_neighbour_a: float, bulk_coordination: dict[int, int]
+) -> ParticleSummary:
     """Counts, size and surface sites of a particle.
 
     Surface sites are atoms with fewer hetero-atomic neighbours than in their bulk phase, counted by
@@ -333,23 +339,35 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
         for role in ("bulk", "core", "shell", "interlayer"):
             ref = entry.get(role)
             if ref is not None and ref not in bulk_prototypes:
-                raise ValueError(f"{where}.{role}: {ref!r} is not a bulk reference; allowed: {sorted(bulk_prototypes)}")
+                raise ValueError(
+                    f"{where}.{role}: {ref!r} is not a bulk reference; allowed: {sorted(bulk_prototypes)}"
+                )
         # built particles are centred on an anion of a binary crystal; measured ones may be elements
         allowed = sorted(BULK_COORDINATION) if kind == "measured" else ["rocksalt", "wurtzite", "zincblende"]
         if kind in ("sphere", "wulff", "measured") and bulk_prototypes[entry["bulk"]] not in allowed:
-            raise ValueError(f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: {allowed}")
+            raise ValueError(
+                f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: {allowed}"
+            )
         if kind == "wulff" and bulk_prototypes[entry["bulk"]] not in ("rocksalt", "zincblende"):
-            raise ValueError(f"{where}.bulk: Wulff shapes are built for cubic rocksalt/zincblende bulks, not {bulk_prototypes[entry['bulk']]}")
+            raise ValueError(
+                f"{where}.bulk: Wulff shapes are built for cubic rocksalt/zincblende bulks, not {bulk_prototypes[entry['bulk']]}"
+            )
         common = dict(key=key, kind=kind, diameter_nm=entry.get("diameter_nm"))
         if kind == "core_shell":
             if bulk_prototypes[entry["core"]] != "rocksalt":
-                raise ValueError(f"{where}.core: must be a rocksalt bulk (PbS), got {bulk_prototypes[entry['core']]}")
+                raise ValueError(
+                    f"{where}.core: must be a rocksalt bulk (PbS), got {bulk_prototypes[entry['core']]}"
+                )
             shell_phase = bulk_prototypes[entry["shell"]]
             if shell_phase not in SHELL_PHASES:
                 raise ValueError(f"{where}.shell: must be rocksalt or zincblende, got {shell_phase}")
             interlayer = entry.get("interlayer")
-            if interlayer is not None and (shell_phase != "zincblende" or bulk_prototypes[interlayer] != "rocksalt"):
-                raise ValueError(f"{where}.interlayer: a rocksalt interlayer goes under a zincblende shell only")
+            if interlayer is not None and (
+                shell_phase != "zincblende" or bulk_prototypes[interlayer] != "rocksalt"
+            ):
+                raise ValueError(
+                    f"{where}.interlayer: a rocksalt interlayer goes under a zincblende shell only"
+                )
             if entry.get("interlayer_nm", 0) > 0 and interlayer is None:
                 raise ValueError(f"{where}.interlayer_nm: set `interlayer` (the rocksalt bulk) as well")
             for fraction in entry["conversions"]:
@@ -369,7 +387,9 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
                                       surface_energies=energies))  # fmt: skip
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
-        raise ValueError(f"particles: two particles share a name: {sorted(n for n in names if names.count(n) > 1)}")
+        raise ValueError(
+            f"particles: two particles share a name: {sorted(n for n in names if names.count(n) > 1)}"
+        )
     return specs
 
 
@@ -408,8 +428,11 @@ def build_particle(spec: ParticleSpec, bulks: dict[str, Atoms]) -> Atoms:
     if spec.kind in ("sphere", "wulff"):
         crystal = bulks[spec.bulk] if spec.lattice_a is None else scaled_to(bulks[spec.bulk], spec.lattice_a)
         crystal.info = dict(bulks[spec.bulk].info)
-        atoms = lattice_sites(crystal, radius) if spec.kind == "sphere" else wulff_particle(
-            crystal, spec.surface_energies, spec.diameter_nm)
+        atoms = (
+            lattice_sites(crystal, radius)
+            if spec.kind == "sphere"
+            else wulff_particle(crystal, spec.surface_energies, spec.diameter_nm)
+        )
         atoms.new_array("region", np.zeros(len(atoms), dtype=int))
         phases = [crystal, crystal, crystal]
     else:
@@ -418,9 +441,13 @@ def build_particle(spec: ParticleSpec, bulks: dict[str, Atoms]) -> Atoms:
         shell = scaled_to(bulks[spec.shell], shell_a)
         # the interlayer shares the shell's anion lattice: same lattice parameter
         interlayer = scaled_to(bulks[spec.interlayer], shell_a) if spec.interlayer else None
-        geometry = core_radius_for_conversion(core, shell, radius, spec.conversion, spec.interlayer_nm * 10, interlayer)
+        geometry = core_radius_for_conversion(
+            core, shell, radius, spec.conversion, spec.interlayer_nm * 10, interlayer
+        )
         atoms = core_shell(core, shell, geometry, interlayer)
-        atoms.info.update(core_radius_a=geometry.core_radius_a, interlayer_radius_a=geometry.interlayer_radius_a)
+        atoms.info.update(
+            core_radius_a=geometry.core_radius_a, interlayer_radius_a=geometry.interlayer_radius_a
+        )
         for crystal, key in ((shell, spec.shell), (interlayer, spec.interlayer)):
             if crystal is not None:
                 crystal.info = dict(bulks[key].info)
@@ -440,7 +467,6 @@ def summary_of(atoms: Atoms) -> ParticleSummary:
     bonds = info_values(atoms, "bonds_a")
     coordination = [int(c) for c in info_values(atoms, "coordination")]
     return summarise(atoms, atoms.info["name"], max(bonds), dict(enumerate(coordination)))
-
 
 
 def info_values(atoms: Atoms, key: str) -> list[float]:

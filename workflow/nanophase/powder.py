@@ -60,7 +60,11 @@ class XrdSettings:
             else "no Debye-Waller factor (static atoms)"
         )
         pol = "polarisation (1 + cos^2 2theta)/2" if self.polarisation else "no polarisation factor"
-        binning = f"pair distances binned to {self.bin_width_a} A" if self.bin_width_a > 0 else "exact pair distances"
+        binning = (
+            f"pair distances binned to {self.bin_width_a} A"
+            if self.bin_width_a > 0
+            else "exact pair distances"
+        )
         return (
             f"Debye scattering equation, Waasmaier-Kirfel form factors of neutral atoms (no anomalous "
             f"dispersion), {dw}, {pol}, wavelength {self.wavelength_a} A, {binning}; the Lorentz factor "
@@ -83,7 +87,11 @@ def particle_pattern(atoms: Atoms, settings: XrdSettings) -> pd.DataFrame:
 
 
 def peak_rows(
-    name: str, pattern: pd.DataFrame, lattices_a: list[float], settings: XrdSettings, diameter_a: float | None = None
+    name: str,
+    pattern: pd.DataFrame,
+    lattices_a: list[float],
+    settings: XrdSettings,
+    diameter_a: float | None = None,
 ) -> list[dict]:
     """One row per reflection (111), (200), (220) of one pattern: fitted positions, widths, intensities."""
     q = pattern["q (1/A)"].to_numpy()
@@ -111,7 +119,8 @@ def ratio_columns(peaks: pd.DataFrame) -> dict[str, float]:
     by = peaks.set_index("reflection")
     return {
         "I111/I200 heights": by.loc["(111)", "height"] / by.loc["(200)", "height"],
-        "I111/I200 integrated": by.loc["(111)", "integrated intensity (2theta)"] / by.loc["(200)", "integrated intensity (2theta)"],
+        "I111/I200 integrated": by.loc["(111)", "integrated intensity (2theta)"]
+        / by.loc["(200)", "integrated intensity (2theta)"],
         "I111/I200 heights, I(Q) without polarisation": by.loc["(111)", "height without polarisation"]
         / by.loc["(200)", "height without polarisation"],
     }
@@ -183,7 +192,11 @@ def particle_tables(
         summaries.append(row)
     summary = pd.DataFrame(summaries)
     peak_frames = [
-        pd.DataFrame(peak_rows(name, patterns[name], _lattices(particles[name]), settings, _diameter_a(particles[name])))
+        pd.DataFrame(
+            peak_rows(
+                name, patterns[name], _lattices(particles[name]), settings, _diameter_a(particles[name])
+            )
+        )
         for name in patterns
     ]
     peaks = pd.concat(peak_frames, ignore_index=True) if peak_frames else pd.DataFrame()
@@ -207,41 +220,65 @@ def particle_tables(
     strain = pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame()
     what = settings.describe()
     return {
-        "particles": (summary, (
-            "Particles: atoms, composition, diameter (twice the largest distance from the centre; gyration "
-            "diameter 2 sqrt(5/3) R_g), conversion fraction (cations in the CdS phases / all cations), the "
-            "shortest interatomic distance, and under-coordinated atoms by species and hetero-atomic "
-            "coordination (CN), on the outer surface and inside (the core-shell interface). Core-shell "
-            "particles follow the study's construction: concentric spheres cut from each phase at its bulk "
-            "lattice, sharing the origin and orientation of the S sublattice, not relaxed.")),
-        "xrd_peaks": (peaks, (
-            f"Reflections of each particle's pattern ({what}), fitted with Gaussians on a linear background; "
-            "a window with two maxima is a split reflection (components listed). Heights are of the "
-            "diffractometer pattern, also without polarisation; integrated intensities are over 2theta.")),
-        "xrd_series": (series, (
-            f"Peak positions and I111/I200 against conversion fraction ({what}). I111/I200 in three "
-            "conventions: peak heights and fitted integrated intensities of the diffractometer pattern, "
-            "and heights of I(Q) without polarisation; they differ, so compare like with like. Study "
-            "(simulated): zinc blende shell - I111/I200 rises, (200) moves to lower angle, (220) to higher, "
-            "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, I111/I200 falls. "
-            "Measured particles: the standard deviation of I111/I200 and of each position over copies "
-            "perturbed within the stated precision.")),
-        "xrd_bulk_reference": (reference, (
-            "I111/I200 of the bulk references from m |F_hkl|^2 (1 + cos^2 2theta)/(sin^2 theta cos theta) "
-            f"(Waasmaier-Kirfel form factors, no Debye-Waller factor, {settings.wavelength_a} A), next to the "
-            "powder-file values the cation-exchange study quotes.")),
-        "particle_strain": (strain, (
-            "Measured particles: mean bond length and bond strain (mean hetero-atomic bond / ideal bond of "
-            "the bulk named in the config - 1; the isotropic part of the per-atom strain) in radial shells "
-            "from the centre; spread over atoms, and over copies perturbed within the stated precision "
-            "(Gaussian, 3D rms = precision).")),
-        "particle_vacancies": (pd.DataFrame(vacancies or []), (
-            "One vacancy per outer-surface site class (species, hetero-atomic coordination CN) of each "
-            "MLIP-relaxed particle, the particle relaxed around it with the same potential (atoms beyond "
-            "frozen_beyond_a held). Removal energy = E(particle with vacancy) - E(particle), the atom taken "
-            "to the potential's zero: only the differences between classes of one particle are physical "
-            "(relative to the lowest class); an absolute formation energy needs the species' chemical "
-            "potential, which the study does not compute for particles.")),
+        "particles": (
+            summary,
+            (
+                "Particles: atoms, composition, diameter (twice the largest distance from the centre; gyration "
+                "diameter 2 sqrt(5/3) R_g), conversion fraction (cations in the CdS phases / all cations), the "
+                "shortest interatomic distance, and under-coordinated atoms by species and hetero-atomic "
+                "coordination (CN), on the outer surface and inside (the core-shell interface). Core-shell "
+                "particles follow the study's construction: concentric spheres cut from each phase at its bulk "
+                "lattice, sharing the origin and orientation of the S sublattice, not relaxed."
+            ),
+        ),
+        "xrd_peaks": (
+            peaks,
+            (
+                f"Reflections of each particle's pattern ({what}), fitted with Gaussians on a linear background; "
+                "a window with two maxima is a split reflection (components listed). Heights are of the "
+                "diffractometer pattern, also without polarisation; integrated intensities are over 2theta."
+            ),
+        ),
+        "xrd_series": (
+            series,
+            (
+                f"Peak positions and I111/I200 against conversion fraction ({what}). I111/I200 in three "
+                "conventions: peak heights and fitted integrated intensities of the diffractometer pattern, "
+                "and heights of I(Q) without polarisation; they differ, so compare like with like. Study "
+                "(simulated): zinc blende shell - I111/I200 rises, (200) moves to lower angle, (220) to higher, "
+                "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, I111/I200 falls. "
+                "Measured particles: the standard deviation of I111/I200 and of each position over copies "
+                "perturbed within the stated precision."
+            ),
+        ),
+        "xrd_bulk_reference": (
+            reference,
+            (
+                "I111/I200 of the bulk references from m |F_hkl|^2 (1 + cos^2 2theta)/(sin^2 theta cos theta) "
+                f"(Waasmaier-Kirfel form factors, no Debye-Waller factor, {settings.wavelength_a} A), next to the "
+                "powder-file values the cation-exchange study quotes."
+            ),
+        ),
+        "particle_strain": (
+            strain,
+            (
+                "Measured particles: mean bond length and bond strain (mean hetero-atomic bond / ideal bond of "
+                "the bulk named in the config - 1; the isotropic part of the per-atom strain) in radial shells "
+                "from the centre; spread over atoms, and over copies perturbed within the stated precision "
+                "(Gaussian, 3D rms = precision)."
+            ),
+        ),
+        "particle_vacancies": (
+            pd.DataFrame(vacancies or []),
+            (
+                "One vacancy per outer-surface site class (species, hetero-atomic coordination CN) of each "
+                "MLIP-relaxed particle, the particle relaxed around it with the same potential (atoms beyond "
+                "frozen_beyond_a held). Removal energy = E(particle with vacancy) - E(particle), the atom taken "
+                "to the potential's zero: only the differences between classes of one particle are physical "
+                "(relative to the lowest class); an absolute formation energy needs the species' chemical "
+                "potential, which the study does not compute for particles."
+            ),
+        ),
     }
 
 
@@ -249,8 +286,13 @@ def _spread_over_copies(name: str, atoms: Atoms, copies: list[Atoms], settings: 
     """Standard deviation of I111/I200 and of each peak position over the perturbed copies."""
     rows = []
     for copy in copies:
-        peaks = pd.DataFrame(peak_rows(name, particle_pattern(copy, settings), _lattices(atoms), settings, _diameter_a(atoms)))
-        rows.append(ratio_columns(peaks) | {f"Q{r}": q for r, q in zip(peaks["reflection"], peaks["Q (1/A)"], strict=True)})
+        peaks = pd.DataFrame(
+            peak_rows(name, particle_pattern(copy, settings), _lattices(atoms), settings, _diameter_a(atoms))
+        )
+        rows.append(
+            ratio_columns(peaks)
+            | {f"Q{r}": q for r, q in zip(peaks["reflection"], peaks["Q (1/A)"], strict=True)}
+        )
     return pd.DataFrame(rows).std()
 
 

@@ -10,13 +10,41 @@ from ase import Atoms
 # Waasmaier & Kirfel, Acta Cryst. A51, 416 (1995): f0(s) = c + sum_i a_i exp(-b_i s^2), s = sin(theta)/lambda
 # = Q / (4 pi) in 1/A, valid to s = 6 1/A. Neutral atoms; anomalous dispersion (f', f'') is not included.
 WAASMAIER_KIRFEL: dict[str, tuple[tuple[float, ...], float, tuple[float, ...]]] = {
-    "Pb": ((16.419567, 32.73859, 6.530247, 2.342742, 19.916475), 4.049824, (0.105499, 1.055049, 25.02589, 80.906593, 6.664449)),
-    "Cd": ((6.080986, 18.019468, 4.018197, 1.30351, 17.974669), 0.603504, (0.04899, 7.273646, 29.119284, 95.831207, 0.661231)),
-    "S": ((6.372157, 5.154568, 1.473732, 1.635073, 1.209372), 0.154722, (1.514347, 22.092527, 0.061373, 55.445175, 0.646925)),
-    "Se": ((17.354071, 4.653248, 4.259489, 4.136455, 6.749163), -3.160982, (2.349787, 0.00255, 15.57946, 45.181202, 0.177432)),
-    "Zn": ((14.741002, 6.907748, 4.642337, 2.191766, 38.424042), -36.915829, (3.388232, 0.243315, 11.903689, 63.31213, 0.000397)),
-    "Te": ((6.660302, 6.940756, 19.847015, 1.557175, 17.802427), -0.806668, (33.031654, 0.02575, 5.065547, 84.101616, 0.48766)),
-    "O": ((2.960427, 2.508818, 0.637853, 0.722838, 1.142756), 0.027014, (14.182259, 5.936858, 0.112726, 34.958481, 0.39024)),
+    "Pb": (
+        (16.419567, 32.73859, 6.530247, 2.342742, 19.916475),
+        4.049824,
+        (0.105499, 1.055049, 25.02589, 80.906593, 6.664449),
+    ),
+    "Cd": (
+        (6.080986, 18.019468, 4.018197, 1.30351, 17.974669),
+        0.603504,
+        (0.04899, 7.273646, 29.119284, 95.831207, 0.661231),
+    ),
+    "S": (
+        (6.372157, 5.154568, 1.473732, 1.635073, 1.209372),
+        0.154722,
+        (1.514347, 22.092527, 0.061373, 55.445175, 0.646925),
+    ),
+    "Se": (
+        (17.354071, 4.653248, 4.259489, 4.136455, 6.749163),
+        -3.160982,
+        (2.349787, 0.00255, 15.57946, 45.181202, 0.177432),
+    ),
+    "Zn": (
+        (14.741002, 6.907748, 4.642337, 2.191766, 38.424042),
+        -36.915829,
+        (3.388232, 0.243315, 11.903689, 63.31213, 0.000397),
+    ),
+    "Te": (
+        (6.660302, 6.940756, 19.847015, 1.557175, 17.802427),
+        -0.806668,
+        (33.031654, 0.02575, 5.065547, 84.101616, 0.48766),
+    ),
+    "O": (
+        (2.960427, 2.508818, 0.637853, 0.722838, 1.142756),
+        0.027014,
+        (14.182259, 5.936858, 0.112726, 34.958481, 0.39024),
+    ),
 }
 CU_K_ALPHA1_A = 1.5406
 
@@ -80,9 +108,9 @@ def pair_histogram(atoms: Atoms, bin_width_a: float = 1e-3, block: int = 1024) -
     flat = np.zeros(len(pairs) * n_bins, dtype=np.int64)
     for i0 in range(0, n, block):
         for j0 in range(i0, n, block):
-            diff = positions[i0:i0 + block, None, :] - positions[None, j0:j0 + block, :]
+            diff = positions[i0 : i0 + block, None, :] - positions[None, j0 : j0 + block, :]
             bins = np.rint(np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)) / bin_width_a).astype(np.int64)
-            keys = pair_index[kind[i0:i0 + block, None], kind[None, j0:j0 + block]] * n_bins + bins
+            keys = pair_index[kind[i0 : i0 + block, None], kind[None, j0 : j0 + block]] * n_bins + bins
             if i0 == j0:  # the diagonal block: each unordered pair once, no self pairs
                 keys = keys[np.triu_indices(len(keys), k=1, m=keys.shape[1])]
             flat += np.bincount(keys.ravel(), minlength=len(flat))
@@ -104,7 +132,9 @@ def _sine_sums(q: np.ndarray, distances: np.ndarray, weights: np.ndarray, block:
     uniform = len(q) > 2 and np.allclose(np.diff(q), q[1] - q[0], rtol=1e-9, atol=0)
     if not uniform:
         for start in range(0, len(q), block):
-            out[:, start:start + block] = (np.sin(np.outer(q[start:start + block], distances)) @ weights.T).T
+            out[:, start : start + block] = (
+                np.sin(np.outer(q[start : start + block], distances)) @ weights.T
+            ).T
         return out
     step = np.exp(1j * (q[1] - q[0]) * distances)
     phases = np.empty((block, len(distances)), dtype=complex)
@@ -113,7 +143,7 @@ def _sine_sums(q: np.ndarray, distances: np.ndarray, weights: np.ndarray, block:
         phases[0] = np.exp(1j * q[start] * distances)
         for k in range(1, size):
             np.multiply(phases[k - 1], step, out=phases[k])
-        out[:, start:start + size] = (phases[:size].imag @ weights.T).T
+        out[:, start : start + size] = (phases[:size].imag @ weights.T).T
     return out
 
 
@@ -153,7 +183,9 @@ def debye_intensity_direct(atoms: Atoms, q_inv_a: np.ndarray) -> np.ndarray:
     for i in range(len(atoms)):
         for j in range(len(atoms)):
             r = np.linalg.norm(atoms.positions[i] - atoms.positions[j])
-            intensity += factors[symbols[i]] * factors[symbols[j]] * (np.sin(q * r) / (q * r) if r > 0 else 1.0)
+            intensity += (
+                factors[symbols[i]] * factors[symbols[j]] * (np.sin(q * r) / (q * r) if r > 0 else 1.0)
+            )
     return intensity
 
 
@@ -271,9 +303,11 @@ def fit_reflections(
 
     all_hkl = FCC_REFLECTIONS
     centres = [np.mean([reflection_q(a, hkl) for a in lattices_a]) for hkl in all_hkl]
-    edges = [centres[0] - (centres[1] - centres[0])] + [
-        (lo + hi) / 2 for lo, hi in zip(centres[:-1], centres[1:], strict=True)
-    ] + [centres[-1] + (centres[-1] - centres[-2]) / 2]
+    edges = (
+        [centres[0] - (centres[1] - centres[0])]
+        + [(lo + hi) / 2 for lo, hi in zip(centres[:-1], centres[1:], strict=True)]
+        + [centres[-1] + (centres[-1] - centres[-2]) / 2]
+    )
     windows = {hkl: (edges[k], edges[k + 1]) for k, hkl in enumerate(all_hkl)}
     # (111) + (200) share one fit region, every other reflection has its own
     groups = [[hkl for hkl in reflections if hkl in ((1, 1, 1), (2, 0, 0))]]
@@ -309,13 +343,20 @@ def fit_reflections(
             sigmas = [abs(float(params[4 + 3 * k])) for k in comps]
             # area in 2theta (degrees): d(2theta)/dQ = lambda / (2 pi cos theta) rad
             jacobian = [
-                np.degrees(wavelength_a / (2 * np.pi * np.cos(np.radians(two_theta_deg(c, wavelength_a) / 2))))
+                np.degrees(
+                    wavelength_a / (2 * np.pi * np.cos(np.radians(two_theta_deg(c, wavelength_a) / 2)))
+                )
                 for c in centres_k
             ]
-            areas = [h * s * np.sqrt(2 * np.pi) * j for h, s, j in zip(heights, sigmas, jacobian, strict=True)]
+            areas = [
+                h * s * np.sqrt(2 * np.pi) * j for h, s, j in zip(heights, sigmas, jacobian, strict=True)
+            ]
             # height: the maximum of this reflection's own components, not of the pattern (whose
             # neighbour's tail would be counted under a shoulder)
-            own = sum(h * np.exp(-0.5 * ((q - c) / w) ** 2) for h, c, w in zip(heights, centres_k, sigmas, strict=True))
+            own = sum(
+                h * np.exp(-0.5 * ((q - c) / w) ** 2)
+                for h, c, w in zip(heights, centres_k, sigmas, strict=True)
+            )
             top = int(np.argmax(own))
             peaks[hkl_label(hkl)] = Peak(
                 hkl=hkl_label(hkl),
