@@ -251,3 +251,24 @@ def test_a_bad_measured_file_is_a_config_error_naming_the_atom(repo, bulk, tmp_p
         ConfigError, match=r"invalid config: particles\.m: .*atoms (2 and 4|4 and 2) are 0\.000 A apart"
     ):
         Study.from_config(config, root=repo)
+
+
+def test_strain_tensors_recover_a_homogeneous_strain_in_any_orientation(bulk):
+    from scipy.spatial.transform import Rotation
+
+    from nanophase.measured import strain_tensors
+
+    truth = build_particle(_spec(kind="sphere", bulk="PbS-rs", diameter_nm=2.4)[0], bulk)
+    applied = np.diag([0.01, 0.0, -0.01])
+    rotation = Rotation.from_euler("zyx", [20, 35, -50], degrees=True).as_matrix()
+    moved = truth.copy()
+    moved.positions = truth.positions @ (np.eye(3) + applied).T @ rotation.T
+    tensors = strain_tensors(moved, 5.936)
+    assert np.isnan(tensors).any(axis=(1, 2)).sum() < len(truth) // 10  # only atoms with too few neighbours
+    good = ~np.isnan(tensors).any(axis=(1, 2))
+    # the tensor comes out in the lab frame: rotate it back and compare with the applied one
+    back = np.einsum("ij,njk,lk->nil", rotation.T, tensors[good], rotation.T)
+    assert np.allclose(back, applied, atol=2e-4)
+    assert np.allclose(np.trace(tensors[good], axis1=1, axis2=2), 0.0, atol=2e-4)
+    # the ideal particle: no strain at all
+    assert np.allclose(np.nan_to_num(strain_tensors(truth, 5.936)), 0.0, atol=1e-10)

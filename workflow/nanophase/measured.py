@@ -96,6 +96,67 @@ def perturbed_copies(atoms: Atoms, precision_pm: float, copies: int, seed: int =
     return out
 
 
+def _cubic_axes(atoms: Atoms, lattice_a: float) -> np.ndarray:
+    """Rotation R (columns: the crystal's cube axes in the lab frame) of a cubic particle.
+
+    The like-atom neighbours of the atom nearest the centre lie along <110> at a/sqrt(2): two of them
+    at 90 degrees give two face diagonals and hence the cube axes (which of the equivalent cubic
+    settings comes out does not matter for a strain tensor). Refined by Kabsch superposition of every
+    like-atom neighbour vector of the particle on its nearest ideal <110> vector.
+    """
+    symbols = np.array(atoms.get_chemical_symbols())
+    centre = int(np.argmin(np.linalg.norm(atoms.positions - atoms.positions.mean(axis=0), axis=1)))
+    like = np.nonzero(symbols == symbols[centre])[0]
+    shell = lattice_a / np.sqrt(2)
+    vectors = atoms.positions[like] - atoms.positions[centre]
+    vectors = vectors[np.abs(np.linalg.norm(vectors, axis=1) - shell) < 0.15 * shell]
+    units = vectors / np.linalg.norm(vectors, axis=1)[:, None]
+    i, j = np.unravel_index(np.argmin(np.abs(units @ units.T)), (len(units), len(units)))
+    x, y = units[i] + units[j], units[i] - units[j]
+    x, y = x / np.linalg.norm(x), y / np.linalg.norm(y)
+    rotation = np.column_stack([x, y, np.cross(x, y)])
+    pairs_i, pairs_j = bonded_pairs(atoms.positions, 1.15 * shell)
+    same = (symbols[pairs_i] == symbols[pairs_j]) & (
+        np.abs(np.linalg.norm(atoms.positions[pairs_j] - atoms.positions[pairs_i], axis=1) - shell)
+        < 0.15 * shell
+    )
+    measured = atoms.positions[pairs_j[same]] - atoms.positions[pairs_i[same]]
+    for _ in range(3):
+        ideal = rotation @ (np.rint((measured @ rotation) / (lattice_a / 2)) * (lattice_a / 2)).T
+        u, _, vt = np.linalg.svd(ideal @ measured)
+        rotation = (u @ np.diag([1, 1, np.linalg.det(u @ vt)]) @ vt).T @ rotation
+    return rotation
+
+
+def strain_tensors(atoms: Atoms, lattice_a: float) -> np.ndarray:
+    """Per-atom small-strain tensors (N, 3, 3) against the ideal cubic lattice of parameter lattice_a.
+
+    Each atom's deformation gradient F maps the ideal vectors to its neighbours (the nearest vectors of
+    the a/4 grid, in the particle's fitted orientation: rock salt and zinc blende sites both lie on it)
+    onto the measured ones, by least squares over every neighbour within 1.15 a/sqrt(2) (the first two
+    shells); eps = (F + F^T)/2 - 1. Atoms with fewer than four non-coplanar neighbours get NaN.
+    """
+    rotation = _cubic_axes(atoms, lattice_a)
+    grid = lattice_a / 4
+    i, j = bonded_pairs(atoms.positions, 1.15 * lattice_a / np.sqrt(2))
+    first = np.concatenate([i, j])
+    second = np.concatenate([j, i])
+    measured = atoms.positions[second] - atoms.positions[first]
+    ideal = (np.rint((measured @ rotation) / grid) * grid) @ rotation.T
+    md = np.zeros((len(atoms), 3, 3))
+    dd = np.zeros((len(atoms), 3, 3))
+    np.add.at(md, first, np.einsum("ni,nj->nij", measured, ideal))
+    np.add.at(dd, first, np.einsum("ni,nj->nij", ideal, ideal))
+    counts = np.bincount(first, minlength=len(atoms))
+    strain = np.full((len(atoms), 3, 3), np.nan)
+    for k in np.nonzero(counts >= 4)[0]:
+        if np.linalg.matrix_rank(dd[k], tol=1e-6 * lattice_a**2) < 3:
+            continue
+        gradient = md[k] @ np.linalg.inv(dd[k])
+        strain[k] = (gradient + gradient.T) / 2 - np.eye(3)
+    return strain
+
+
 def strain_profile(atoms: Atoms, shell_width_a: float = 2.5, copies: list[Atoms] = ()) -> pd.DataFrame:
     """Bond length and bond strain against distance from the centre, in radial shells.
 
@@ -106,15 +167,30 @@ def strain_profile(atoms: Atoms, shell_width_a: float = 2.5, copies: list[Atoms]
     edges = np.arange(0.0, radii.max() + shell_width_a, shell_width_a)
     index = np.digitize(radii, edges) - 1
 
+    lattice_a = info_values(atoms, "lattices_a")[0]
+
     def shell_means(particle: Atoms) -> np.ndarray:
         _, strain = bond_strain(particle, bond)
+        volumetric = np.trace(strain_tensors(particle, lattice_a), axis1=1, axis2=2)
         return np.array(
-            [np.nanmean(strain[index == k]) if (index == k).any() else np.nan for k in range(len(edges) - 1)]
+            [
+                [
+                    np.nanmean(values[index == k]) if (index == k).any() else np.nan
+                    for k in range(len(edges) - 1)
+                ]
+                for values in (strain, volumetric)
+            ]
         )
 
     mean_bond, strain = bond_strain(atoms, bond)
+    tensors = strain_tensors(atoms, lattice_a)
+    volumetric = np.trace(tensors, axis1=1, axis2=2)
+    directions = (atoms.positions - atoms.positions.mean(axis=0)) / np.maximum(radii, 1e-9)[:, None]
+    radial = np.einsum("ni,nij,nj->n", directions, tensors, directions)
     spread = (
-        np.nanstd([shell_means(c) for c in copies], axis=0) if copies else np.full(len(edges) - 1, np.nan)
+        np.nanstd([shell_means(c) for c in copies], axis=0)
+        if copies
+        else np.full((2, len(edges) - 1), np.nan)
     )
     rows = []
     for k in range(len(edges) - 1):
@@ -129,6 +205,9 @@ def strain_profile(atoms: Atoms, shell_width_a: float = 2.5, copies: list[Atoms]
             "mean bond (A)": float(np.nanmean(mean_bond[mask])),
             "bond strain (%)": 100 * float(np.nanmean(strain[mask])),
             "strain std over atoms (%)": 100 * float(np.nanstd(strain[mask])),
-            "strain spread over copies (%)": 100 * float(spread[k]),
+            "strain spread over copies (%)": 100 * float(spread[0, k]),
+            "volumetric strain (%)": 100 * float(np.nanmean(volumetric[mask])),
+            "volumetric strain spread over copies (%)": 100 * float(spread[1, k]),
+            "radial strain (%)": 100 * float(np.nanmean(radial[mask])),
         })  # fmt: skip
     return pd.DataFrame(rows)

@@ -80,15 +80,33 @@ def write_particle_figures(
         axes[0].legend(fontsize=6)
     paths += _save(fig, outdir / "xrd_trends")
 
-    fig, ax = plt.subplots(figsize=(5, 4))
-    if strain.empty:
-        _empty(ax, "no measured particle in this study")
-    for name, rows in strain.groupby("particle") if not strain.empty else []:
+    # volumetric strain against radius: measured particles, and per series the member nearest half
+    # conversion with its relaxed version when there is one
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    shown = _strain_particles(particles)
+    if strain.empty or not shown:
+        _empty(ax, "no particle")
+    for name in shown:
+        rows = strain[strain["particle"] == name]
         centre = (rows["r from (A)"] + rows["r to (A)"]) / 2 / 10
-        ax.errorbar(centre, rows["bond strain (%)"], yerr=rows["strain spread over copies (%)"], fmt="o-",
-                    capsize=2, label=str(name))  # fmt: skip
-        ax.set_xlabel("distance from centre (nm)")
-        ax.set_ylabel("bond strain (%)")
-        ax.legend(fontsize=7)
+        spread = rows["volumetric strain spread over copies (%)"].fillna(0.0)
+        ax.errorbar(
+            centre, rows["volumetric strain (%)"], yerr=spread, fmt="o-", capsize=2, ms=3, label=str(name)
+        )
+    ax.set_xlabel("distance from centre (nm)")
+    ax.set_ylabel("volumetric strain against the core / reference lattice (%)")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6)
     paths += _save(fig, outdir / "particle_strain")
     return paths
+
+
+def _strain_particles(particles: pd.DataFrame) -> list[str]:
+    """Measured particles, and per series the member nearest 50 % conversion (relaxed ones included)."""
+    if particles.empty:
+        return []
+    chosen = list(particles.loc[particles["kind"] == "measured", "particle"])
+    for _, members in particles[particles["kind"] != "measured"].groupby("series"):
+        distance = (members["conversion fraction"] - 0.5).abs()
+        chosen.append(members.loc[distance.idxmin(), "particle"])
+    return chosen

@@ -206,10 +206,13 @@ def particle_tables(
         reference["published powder file"] = reference["bulk"].map(PUBLISHED_POWDER_RATIOS)
     profiles = []
     for name, atoms in particles.items():
-        if atoms.info["kind"] != "measured":
-            continue
-        copies = perturbed_copies(atoms, float(atoms.info["precision_pm"]), int(atoms.info["copies"]))
-        profiles.append(strain_profile(atoms, copies=copies))
+        measured = atoms.info["kind"] == "measured"
+        copies = (
+            perturbed_copies(atoms, float(atoms.info["precision_pm"]), int(atoms.info["copies"]))
+            if measured
+            else []
+        )
+        profiles.append(strain_profile(atoms, copies=copies).assign(series=atoms.info.get("series", name)))
         if not series.empty and copies:
             # the spread of the XRD results over copies moved within the measurement's precision
             spread = _spread_over_copies(name, atoms, copies, settings)
