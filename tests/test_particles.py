@@ -272,3 +272,16 @@ def test_strain_tensors_recover_a_homogeneous_strain_in_any_orientation(bulk):
     assert np.allclose(np.trace(tensors[good], axis1=1, axis2=2), 0.0, atol=2e-4)
     # the ideal particle: no strain at all
     assert np.allclose(np.nan_to_num(strain_tensors(truth, 5.936)), 0.0, atol=1e-10)
+
+
+def test_conversion_is_the_closest_of_every_possible_core_radius(bulk):
+    """Against a brute-force scan of the core radius in 0.01 A steps."""
+    from nanophase.particles import core_radius_for_conversion
+
+    core, shell = bulk["PbS-rs"], bulk["CdS-zb"]
+    scan = [
+        conversion_fraction(core_shell(core, shell, ShellGeometry(r, r, 15.0))) for r in np.arange(0.0, 15.0, 0.01)
+    ]
+    for target in (0.3, 0.5, 0.7):
+        chosen = conversion_fraction(core_shell(core, shell, core_radius_for_conversion(core, shell, 15.0, target)))
+        assert abs(chosen - target) == pytest.approx(min(abs(f - target) for f in scan), abs=1e-12)

@@ -135,8 +135,8 @@ def core_radius_for_conversion(
 ) -> ShellGeometry:
     """The core radius whose particle has the conversion fraction closest to target.
 
-    The cation count is a step function of the core radius, so the candidates are the distinct
-    radii of the core's cation sites (and 0): every distinct particle is tried once.
+    The cation counts are step functions of the core radius, so the candidates are the distinct
+    cation radii of both phases (and 0): every distinct particle is tried once.
     """
     if not 0.0 <= target <= 1.0:
         raise ValueError(f"conversion fraction must be within [0, 1], got {target}")
@@ -151,10 +151,11 @@ def core_radius_for_conversion(
     core_radii = cation_radii(core)
     shell_radii = cation_radii(shell)
     interlayer_radii = cation_radii(interlayer) if interlayer is not None else shell_radii
-    # one candidate per shell of equidistant core cations: its largest radius, so that the whole
-    # shell is inside (radii of one shell differ by rounding only)
-    last_of_shell = np.append(np.diff(core_radii) > 1e-6, True)
-    candidates = np.concatenate([[0.0], core_radii[last_of_shell], [radius_a]])
+    # the fraction changes where the core boundary passes a shell of equidistant cations of either
+    # phase: one candidate per such shell, its largest radius (radii of one shell differ by rounding)
+    radii = np.unique(np.concatenate([core_radii, shell_radii, interlayer_radii]))
+    last_of_shell = np.append(np.diff(radii) > 1e-6, True)
+    candidates = np.concatenate([[0.0], radii[last_of_shell], [radius_a]])
 
     def count(radii: np.ndarray, outer: np.ndarray) -> np.ndarray:
         return np.searchsorted(radii, outer + 1e-9, side="right")
