@@ -85,6 +85,8 @@ def test_conversion_series_hits_its_targets(bulk, shell):
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
     assert set(particles[0].get_chemical_symbols()) == {"Pb", "S"}
     assert set(particles[-1].get_chemical_symbols()) == {"Cd", "S"}
+    # 0 and 1 are the pure spheres: no atom of the other lattice (no S layer at the CdS lattice)
+    assert (particles[0].arrays["region"] == 0).all() and (particles[-1].arrays["region"] == 2).all()
     # a 3 nm particle has ~260 cations: each target is met to within a few cation shells
     assert fractions[1] == pytest.approx(0.3, abs=0.06) and fractions[2] == pytest.approx(0.6, abs=0.06)
     assert fractions == sorted(fractions)

@@ -167,8 +167,12 @@ def core_radius_for_conversion(
         len(shell_radii) - count(shell_radii, outer_interlayer)
     )
     fractions = n_exchanged / np.maximum(n_core + n_exchanged, 1)
-    # ties (equal distance to target) go to the smaller core: the first candidate
-    core_radius = float(candidates[int(np.argmin(np.abs(fractions - target)))])
+    # ties: several core radii can give the same cation counts (the boundary passing S atoms only);
+    # below half conversion the largest core is taken, above it the smallest, so that 0 and 1 are the
+    # pure PbS and pure CdS particles, without a stray layer of the other phase's S lattice
+    error = np.abs(fractions - target)
+    best = np.nonzero(error <= error.min() + 1e-12)[0]
+    core_radius = float(candidates[best[-1] if target < 0.5 else best[0]])
     return ShellGeometry(core_radius, min(core_radius + interlayer_a, radius_a), radius_a)
 
 
