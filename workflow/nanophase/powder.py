@@ -105,6 +105,7 @@ def peak_rows(
             "Q (1/A)": peak.centre_inv_a,
             "2theta (deg)": float(two_theta_deg(peak.centre_inv_a, settings.wavelength_a)),
             "components": len(peak.centres_inv_a),
+            "fit": "Gaussians" if peak.fitted else "fit did not converge: local maxima, FWHM 0.047 1/A assumed",
             "split": "split: " + ", ".join(f"{c:.4f}" for c in peak.centres_inv_a) if peak.split else "single",
             "FWHM (1/A)": float(np.average(peak.fwhm_inv_a, weights=peak.areas_two_theta)),
             "height": peak.height,

@@ -252,6 +252,7 @@ class Peak:
     raw_height: float
     area_two_theta: float
     wavelength_a: float
+    fitted: bool = True
 
     @property
     def split(self) -> bool:
@@ -335,7 +336,11 @@ def fit_reflections(
         lower = [-np.inf, -np.inf] + [v for hkl in owners for v in (0.0, windows[hkl][0], 1e-3)]
         upper = [np.inf, np.inf] + [v for hkl in owners for v in (np.inf, windows[hkl][1], widest[hkl])]
         start = np.clip(start, np.array(lower) + 1e-9, np.array(upper) - 1e-9)
-        params, _ = curve_fit(_gaussians, q, y, p0=start, bounds=(lower, upper), maxfev=20000)
+        try:
+            params, _ = curve_fit(_gaussians, q, y, p0=start, bounds=(lower, upper), maxfev=20000)
+            fitted = True
+        except RuntimeError:  # no convergence: the local maxima themselves, said so in the table
+            params, fitted = start, False
         for hkl in group:
             comps = [k for k, owner in enumerate(owners) if owner == hkl]
             heights = [float(params[2 + 3 * k]) for k in comps]
@@ -368,6 +373,7 @@ def fit_reflections(
                 raw_height=float(own[top] / polarisation[mask][top]),
                 area_two_theta=float(sum(areas)),
                 wavelength_a=wavelength_a,
+                fitted=fitted,
             )
     return peaks
 
