@@ -87,7 +87,8 @@ def write_particle_figures(
     if strain.empty or not shown:
         _empty(ax, "no particle")
     for name in shown:
-        rows = strain[strain["particle"] == name]
+        # shells of a handful of atoms (the ragged edge of a relaxed surface) are in the table only
+        rows = strain[(strain["particle"] == name) & (strain["atoms"] >= 10)]
         centre = (rows["r from (A)"] + rows["r to (A)"]) / 2 / 10
         spread = rows["volumetric strain spread over copies (%)"].fillna(0.0)
         ax.errorbar(
