@@ -153,3 +153,17 @@ def test_debye_sum_matches_debyecalculator(small_core_shell):
         ).iq(small_core_shell)
     ours = debye_intensity(pair_histogram(small_core_shell, bin_width_a=0.0), np.asarray(q, dtype=float))
     assert np.allclose(np.asarray(reference) / ours, 0.5, rtol=1e-5)
+
+
+def test_pair_distribution_peaks_at_the_bonds(bulk):
+    """G(r) of a PbS particle from its Debye I(Q): first maximum at the Pb-S bond a/2, then a/sqrt(2)."""
+    from nanophase.powder import particle_pdf
+
+    atoms = _particle(bulk, kind="sphere", bulk="PbS-rs", diameter_nm=2.5)
+    pdf = particle_pdf(atoms, XrdSettings(pdf_r_max_a=5.0))
+    r, g = pdf["r (A)"].to_numpy(), pdf["G(r) (1/A^2)"].to_numpy()
+    first = r[np.argmax(np.where(r < 3.5, g, -np.inf))]
+    second = r[np.argmax(np.where((r > 3.5) & (r < 4.8), g, -np.inf))]
+    assert first == pytest.approx(5.936 / 2, abs=0.03)
+    assert second == pytest.approx(5.936 / np.sqrt(2), abs=0.03)
+    assert g[r < 2.0].max() < 0.2 * g.max()  # nothing inside the shortest distance but termination ripples

@@ -309,6 +309,7 @@ class ParticleSpec:
     interlayer: str | None = None
     interlayer_nm: float = 0.0
     conversion: float | None = None
+    shell_nm: float | None = None  # a shell (interlayer included) of this thickness instead of a conversion
     file: str | None = None
     species: str | None = None
     precision_pm: float = 19.0
@@ -323,7 +324,7 @@ class ParticleSpec:
 REQUIRED_KEYS = {
     "sphere": ("bulk", "diameter_nm"),
     "wulff": ("bulk", "diameter_nm", "surface_energies"),
-    "core_shell": ("core", "shell", "diameter_nm", "conversions"),
+    "core_shell": ("core", "shell", "diameter_nm"),
     "measured": ("file", "bulk"),
 }
 
@@ -375,11 +376,24 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
                 )
             if entry.get("interlayer_nm", 0) > 0 and interlayer is None:
                 raise ValueError(f"{where}.interlayer_nm: set `interlayer` (the rocksalt bulk) as well")
-            for fraction in entry["conversions"]:
+            conversions, shells = entry.get("conversions") or [], entry.get("shells_nm") or []
+            if bool(conversions) == bool(shells):
+                raise ValueError(
+                    f"{where}: give either conversions (fractions) or shells_nm (thicknesses), one of them"
+                )
+            radius_nm = entry["diameter_nm"] / 2
+            for thickness in shells:
+                if not 0 <= thickness <= radius_nm:
+                    raise ValueError(
+                        f"{where}.shells_nm: {thickness} is outside [0, {radius_nm}] (the radius)"
+                    )
+            series = [(f"{key}_c{f:.2f}", float(f), None) for f in conversions]
+            series += [(f"{key}_s{t:.2f}nm", None, float(t)) for t in shells]
+            for name, fraction, thickness in series:
                 specs.append(ParticleSpec(
-                    **common, name=f"{key}_c{fraction:.2f}", core=entry["core"], shell=entry["shell"],
+                    **common, name=name, core=entry["core"], shell=entry["shell"],
                     shell_lattice_a=entry.get("shell_lattice_a"), interlayer=interlayer,
-                    interlayer_nm=float(entry.get("interlayer_nm", 0.0)), conversion=float(fraction),
+                    interlayer_nm=float(entry.get("interlayer_nm", 0.0)), conversion=fraction, shell_nm=thickness,
                 ))  # fmt: skip
         elif kind == "measured":
             specs.append(ParticleSpec(
@@ -446,9 +460,13 @@ def build_particle(spec: ParticleSpec, bulks: dict[str, Atoms]) -> Atoms:
         shell = scaled_to(bulks[spec.shell], shell_a)
         # the interlayer shares the shell's anion lattice: same lattice parameter
         interlayer = scaled_to(bulks[spec.interlayer], shell_a) if spec.interlayer else None
-        geometry = core_radius_for_conversion(
-            core, shell, radius, spec.conversion, spec.interlayer_nm * 10, interlayer
-        )
+        if spec.shell_nm is not None:
+            core_radius = radius - spec.shell_nm * 10
+            geometry = ShellGeometry(core_radius, min(core_radius + spec.interlayer_nm * 10, radius), radius)
+        else:
+            geometry = core_radius_for_conversion(
+                core, shell, radius, spec.conversion, spec.interlayer_nm * 10, interlayer
+            )
         atoms = core_shell(core, shell, geometry, interlayer)
         atoms.info.update(
             core_radius_a=geometry.core_radius_a, interlayer_radius_a=geometry.interlayer_radius_a

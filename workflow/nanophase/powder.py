@@ -16,6 +16,7 @@ from nanophase.xrd import (
     pair_histogram,
     polarisation_factor,
     q_from_two_theta,
+    reduced_pdf,
     two_theta_deg,
 )
 
@@ -30,6 +31,8 @@ class XrdSettings:
     bin_width_a: float = 0.001
     polarisation: bool = True
     debye_waller_b_a2: dict[str, float] = field(default_factory=dict)
+    pdf_q_max_inv_a: float = 20.0
+    pdf_r_max_a: float = 30.0
 
     def __post_init__(self) -> None:
         lo, hi = self.two_theta_deg
@@ -45,6 +48,8 @@ class XrdSettings:
             bin_width_a=float(cfg.get("bin_width_a", 0.001)),
             polarisation=bool(cfg.get("polarisation", True)),
             debye_waller_b_a2=dict(cfg.get("debye_waller_b_a2", {})),
+            pdf_q_max_inv_a=float(cfg.get("pdf_q_max_inv_a", 20.0)),
+            pdf_r_max_a=float(cfg.get("pdf_r_max_a", 30.0)),
         )
 
     def q_grid(self) -> np.ndarray:
@@ -84,6 +89,13 @@ def particle_pattern(atoms: Atoms, settings: XrdSettings) -> pd.DataFrame:
         "I(Q) (e^2)": intensity,
         "diffractometer intensity (e^2)": intensity * factor,
     })  # fmt: skip
+
+
+def particle_pdf(atoms: Atoms, settings: XrdSettings, r_step_a: float = 0.01) -> pd.DataFrame:
+    """The reduced pair distribution G(r) of one particle, from its Debye I(Q) up to pdf_q_max_inv_a."""
+    r = np.arange(r_step_a, settings.pdf_r_max_a + r_step_a / 2, r_step_a)
+    histogram = pair_histogram(atoms, settings.bin_width_a)
+    return pd.DataFrame({"r (A)": r, "G(r) (1/A^2)": reduced_pdf(histogram, r, settings.pdf_q_max_inv_a)})
 
 
 def peak_rows(

@@ -73,7 +73,8 @@ rule xrd_pattern:
     input:
         structure_path("particle", "{particle}"),
     output:
-        f"{XRD_PATTERNS}/{{particle}}.csv",
+        pattern=f"{XRD_PATTERNS}/{{particle}}.csv",
+        pdf="results/pdf/{particle}.csv",
     log:
         "logs/xrd/{particle}.log",
     localrule: True
