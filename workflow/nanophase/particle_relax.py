@@ -35,6 +35,19 @@ class ParticleRelaxSettings:
         return self.model != "none" and diameter_nm is not None and diameter_nm <= self.max_diameter_nm
 
 
+def boxed(atoms: Atoms) -> Atoms:
+    """A copy of a finite particle centred in an orthorhombic box with VACUUM_A on every side.
+
+    Periodic for the potentials (they need a cell), but the images never see each other.
+    """
+    work = atoms.copy()
+    extent = work.positions.max(axis=0) - work.positions.min(axis=0)
+    work.set_cell(np.diag(extent + 2 * VACUUM_A))
+    work.pbc = True
+    work.center()
+    return work
+
+
 def relaxed_name(name: str, model: str) -> str:
     return f"{name}-{model}"
 
@@ -50,11 +63,7 @@ def relax_particle(atoms: Atoms, settings: ParticleRelaxSettings, workdir: str |
     from nanophase.calculators.optimize import max_free_force
 
     start = time.perf_counter()
-    work = atoms.copy()
-    extent = work.positions.max(axis=0) - work.positions.min(axis=0)
-    work.set_cell(np.diag(extent + 2 * VACUUM_A))
-    work.pbc = True
-    work.center()
+    work = boxed(atoms)
     offset = work.positions[0] - atoms.positions[0]
     work.calc = mlip_calculator(settings.model)
     energy_before = float(work.get_potential_energy())
@@ -134,11 +143,7 @@ def surface_vacancy_energies(
     from nanophase.particles import bond_cutoff, coordination_numbers, info_values
 
     calculator = mlip_calculator(model)
-    work = host.copy()
-    extent = work.positions.max(axis=0) - work.positions.min(axis=0)
-    work.set_cell(np.diag(extent + 2 * VACUUM_A))
-    work.pbc = True
-    work.center()
+    work = boxed(host)
     work.calc = calculator
     energy_host = float(work.get_potential_energy())
     bond = max(info_values(host, "bonds_a"))
