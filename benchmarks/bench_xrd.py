@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import time
 import warnings
 
 import numpy as np
 from _publish import publish
+from bench_structures import timed as best_of  # best wall time of `repeat` calls, and the result
 from scipy.spatial.distance import cdist, pdist
 
 from nanophase.bulk import read_bulk
@@ -29,15 +29,6 @@ from nanophase.powder import XrdSettings
 from nanophase.xrd import debye_intensity, form_factor, pair_histogram
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
-
-
-def best_of(function, repeat: int = 3):
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def plain_histogram_debye(atoms, q, bin_width_a=1e-3):
