@@ -98,6 +98,13 @@ def particle_pdf(atoms: Atoms, settings: XrdSettings, r_step_a: float = 0.01) ->
     return pd.DataFrame({"r (A)": r, "G(r) (1/A^2)": reduced_pdf(histogram, r, settings.pdf_q_max_inv_a)})
 
 
+FIT_FAILED = "fit did not converge: local maxima, FWHM 0.047 1/A assumed"
+
+
+def _split_text(peak) -> str:
+    return "split: " + ", ".join(f"{c:.4f}" for c in peak.centres_inv_a) if peak.split else "single"
+
+
 def peak_rows(
     name: str,
     pattern: pd.DataFrame,
@@ -117,8 +124,8 @@ def peak_rows(
             "Q (1/A)": peak.centre_inv_a,
             "2theta (deg)": float(two_theta_deg(peak.centre_inv_a, settings.wavelength_a)),
             "components": len(peak.centres_inv_a),
-            "fit": "Gaussians" if peak.fitted else "fit did not converge: local maxima, FWHM 0.047 1/A assumed",
-            "split": "split: " + ", ".join(f"{c:.4f}" for c in peak.centres_inv_a) if peak.split else "single",
+            "fit": "Gaussians" if peak.fitted else FIT_FAILED,
+            "split": _split_text(peak),
             "FWHM (1/A)": float(np.average(peak.fwhm_inv_a, weights=peak.areas_two_theta)),
             "height": peak.height,
             "height without polarisation": peak.raw_height,
@@ -191,14 +198,16 @@ def particle_tables(
     summaries = []
     for name, atoms in particles.items():
         row = summary_of(atoms).row()
+        lattices = "/".join(f"{a:.4f}" for a in _region_lattices(atoms))
         row.update(kind=atoms.info["kind"], series=atoms.info.get("series", name),
-                   **{"lattices a (A) core/interlayer/shell": "/".join(f"{a:.4f}" for a in _region_lattices(atoms))})  # fmt: skip
+                   **{"lattices a (A) core/interlayer/shell": lattices})  # fmt: skip
         record = (relax_records or {}).get(name)
         row["relaxation"] = (
             f"{record['model']} {record['model_version']}: {record['steps']} FIRE steps, "
             + ("converged" if record["converged"] else "NOT converged")
             + f" (max force {record['max_force_ev_per_a']:.3f} eV/A), "
-            f"{1000 * record['relaxation_ev_per_atom']:.1f} meV/atom, rms displacement {record['rms_displacement_a']:.3f} A"
+            f"{1000 * record['relaxation_ev_per_atom']:.1f} meV/atom, "
+            f"rms displacement {record['rms_displacement_a']:.3f} A"
             if record
             else "as built (unrelaxed)"
         )

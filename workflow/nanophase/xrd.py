@@ -83,7 +83,8 @@ def pair_histogram(atoms: Atoms, bin_width_a: float = 1e-3, block: int = 1024) -
 
     Distances are rounded to the nearest multiple of bin_width_a (the Debye sum then moves each pair by
     at most bin_width_a / 2: a phase error below Q bin_width_a / 2). bin_width_a = 0 keeps every
-    distance exactly (one column per pair: memory grows as N^2, for checks on small particles). Pairs are visited in blocks of `block` x `block` atoms, so memory stays small.
+    distance exactly (one column per pair: memory grows as N^2, for checks on small particles).
+    Pairs are visited in blocks of `block` x `block` atoms, so memory stays small.
     """
     symbols = np.array(atoms.get_chemical_symbols())
     species = tuple(sorted(set(symbols)))
