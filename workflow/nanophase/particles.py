@@ -241,6 +241,11 @@ def _site_counts(symbols: np.ndarray, coordination: np.ndarray, mask: np.ndarray
     return {f"{s} CN{c}": int(((symbols == s) & (coordination == c) & mask).sum()) for s, c in keys}
 
 
+def diameter_a(atoms: Atoms) -> float:
+    """Twice the largest distance of an atom from the particle's centre (mean position), angstrom."""
+    return 2 * float(np.linalg.norm(atoms.positions - atoms.positions.mean(axis=0), axis=1).max())
+
+
 def summarise(
     atoms: Atoms, name: str, nearest_neighbour_a: float, bulk_coordination: dict[int, int]
 ) -> ParticleSummary:
@@ -272,7 +277,7 @@ def summarise(
         name=name,
         n_atoms=len(atoms),
         composition={s: int((symbols == s).sum()) for s in sorted(set(symbols))},
-        diameter_nm=2 * radii.max() / 10,
+        diameter_nm=diameter_a(atoms) / 10,
         gyration_diameter_nm=2 * np.sqrt(5 / 3) * np.sqrt((radii**2).mean()) / 10,
         conversion_fraction=conversion_fraction(atoms),
         bulk_coordination={REGIONS[int(r)]: bulk_coordination[int(r)] for r in sorted(set(regions))},

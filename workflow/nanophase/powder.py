@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 from ase import Atoms
 
+from nanophase.measured import perturbed_copies, strain_profile
+from nanophase.particles import diameter_a, info_values, summary_of
 from nanophase.xrd import (
     FCC_REFLECTIONS,
+    PairHistogram,
     bragg_powder_intensities,
     debye_intensity,
     fit_reflections,
@@ -77,10 +80,16 @@ class XrdSettings:
         )
 
 
-def particle_pattern(atoms: Atoms, settings: XrdSettings) -> pd.DataFrame:
-    """The powder pattern of one particle: Q, 2theta, Debye I(Q) and the diffractometer intensity."""
+def particle_pattern(
+    atoms: Atoms, settings: XrdSettings, histogram: PairHistogram | None = None
+) -> pd.DataFrame:
+    """The powder pattern of one particle: Q, 2theta, Debye I(Q) and the diffractometer intensity.
+
+    histogram: the particle's pair histogram at settings.bin_width_a, if already computed.
+    """
     q = settings.q_grid()
-    intensity = debye_intensity(pair_histogram(atoms, settings.bin_width_a), q, settings.debye_waller_b_a2)
+    histogram = histogram or pair_histogram(atoms, settings.bin_width_a)
+    intensity = debye_intensity(histogram, q, settings.debye_waller_b_a2)
     two_theta = two_theta_deg(q, settings.wavelength_a)
     factor = polarisation_factor(two_theta) if settings.polarisation else np.ones_like(q)
     return pd.DataFrame({
@@ -91,10 +100,12 @@ def particle_pattern(atoms: Atoms, settings: XrdSettings) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def particle_pdf(atoms: Atoms, settings: XrdSettings, r_step_a: float = 0.01) -> pd.DataFrame:
+def particle_pdf(
+    atoms: Atoms, settings: XrdSettings, histogram: PairHistogram | None = None, r_step_a: float = 0.01
+) -> pd.DataFrame:
     """The reduced pair distribution G(r) of one particle, from its Debye I(Q) up to pdf_q_max_inv_a."""
     r = np.arange(r_step_a, settings.pdf_r_max_a + r_step_a / 2, r_step_a)
-    histogram = pair_histogram(atoms, settings.bin_width_a)
+    histogram = histogram or pair_histogram(atoms, settings.bin_width_a)
     return pd.DataFrame({"r (A)": r, "G(r) (1/A^2)": reduced_pdf(histogram, r, settings.pdf_q_max_inv_a)})
 
 
@@ -192,13 +203,10 @@ def particle_tables(
     particles: what each particle is; xrd_peaks: fitted reflections; xrd_series: positions and I111/I200
     against conversion; xrd_bulk_reference: I111/I200 of the bulks in the powder-file convention.
     """
-    from nanophase.measured import perturbed_copies, strain_profile
-    from nanophase.particles import summary_of
-
     summaries = []
     for name, atoms in particles.items():
         row = summary_of(atoms).row()
-        lattices = "/".join(f"{a:.4f}" for a in _region_lattices(atoms))
+        lattices = "/".join(f"{a:.4f}" for a in info_values(atoms, "lattices_a"))
         row.update(kind=atoms.info["kind"], series=atoms.info.get("series", name),
                    **{"lattices a (A) core/interlayer/shell": lattices})  # fmt: skip
         record = (relax_records or {}).get(name)
@@ -215,9 +223,7 @@ def particle_tables(
     summary = pd.DataFrame(summaries)
     peak_frames = [
         pd.DataFrame(
-            peak_rows(
-                name, patterns[name], _lattices(particles[name]), settings, _diameter_a(particles[name])
-            )
+            peak_rows(name, patterns[name], _lattices(particles[name]), settings, diameter_a(particles[name]))
         )
         for name in patterns
     ]
@@ -287,10 +293,13 @@ def particle_tables(
         "particle_strain": (
             strain,
             (
-                "Measured particles: mean bond length and bond strain (mean hetero-atomic bond / ideal bond of "
-                "the bulk named in the config - 1; the isotropic part of the per-atom strain) in radial shells "
-                "from the centre; spread over atoms, and over copies perturbed within the stated precision "
-                "(Gaussian, 3D rms = precision)."
+                "Strain against distance from the centre, in 2.5 A shells, against the ideal lattice of "
+                "the core (built particles) or of the bulk named in the config (measured ones): mean bond "
+                "length and bond strain (mean hetero-atomic bond / ideal bond - 1); the per-atom strain "
+                "tensor from the least-squares deformation gradient of each atom's first two neighbour "
+                "shells (orientation fitted), as its trace (volumetric) and radial component. Measured "
+                "particles: spread over copies perturbed within the stated precision (Gaussian, 3D rms = "
+                "precision)."
             ),
         ),
         "particle_vacancies": (
@@ -312,7 +321,7 @@ def _spread_over_copies(name: str, atoms: Atoms, copies: list[Atoms], settings: 
     rows = []
     for copy in copies:
         peaks = pd.DataFrame(
-            peak_rows(name, particle_pattern(copy, settings), _lattices(atoms), settings, _diameter_a(atoms))
+            peak_rows(name, particle_pattern(copy, settings), _lattices(atoms), settings, diameter_a(atoms))
         )
         rows.append(
             ratio_columns(peaks)
@@ -321,17 +330,6 @@ def _spread_over_copies(name: str, atoms: Atoms, copies: list[Atoms], settings: 
     return pd.DataFrame(rows).std()
 
 
-def _diameter_a(atoms: Atoms) -> float:
-    return 2 * float(np.linalg.norm(atoms.positions - atoms.positions.mean(axis=0), axis=1).max())
-
-
-def _region_lattices(atoms: Atoms) -> list[float]:
-    from nanophase.particles import info_values
-
-    return info_values(atoms, "lattices_a")
-
-
 def _lattices(atoms: Atoms) -> list[float]:
-    from nanophase.particles import info_values
-
+    """The distinct lattice parameters of a particle's phases (the reflection windows span them)."""
     return sorted(set(info_values(atoms, "lattices_a")))

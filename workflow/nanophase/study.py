@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 from ase import Atoms
 from ase.data import chemical_symbols
 
@@ -13,7 +12,7 @@ from nanophase.bulk import cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config, strained_bulk
 from nanophase.measured import read_measured
-from nanophase.particles import ParticleSpec, particle_specs
+from nanophase.particles import ParticleSpec, diameter_a, particle_specs
 from nanophase.slabs import SlabSettings, build_slab
 from nanophase.vacancies import VacancySettings, VacancySpec, make_vacancy_structure, plan_vacancies
 
@@ -151,8 +150,7 @@ def _plan_particles(particles: dict, bulk: dict[str, Atoms], root: Path) -> tupl
                 atoms = read_measured(replace(spec, file=str(root / spec.file)), bulk[spec.bulk])
             except ValueError as exc:
                 raise ConfigError(f"invalid config: {exc}") from exc
-            extent = np.linalg.norm(atoms.positions - atoms.positions.mean(axis=0), axis=1).max()
-            spec = replace(spec, diameter_nm=2 * float(extent) / 10)
+            spec = replace(spec, diameter_nm=diameter_a(atoms) / 10)
         planned.append(spec)
     return tuple(planned)
 
