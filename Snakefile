@@ -25,6 +25,7 @@ include: "workflow/rules/structures.smk"
 include: "workflow/rules/calculations.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/particles.smk"
+include: "workflow/rules/knockon.smk"
 
 
 rule all:
@@ -38,3 +39,4 @@ rule all:
         rules.particle_figures.output,
         rules.validation.output,
         DATABASE,
+        rules.beam_damage.output if KICKS_ENABLED else [],

@@ -28,7 +28,7 @@ from nanophase.energetics import (
     se_references,
     vacancy_formation_energy,
 )
-from nanophase.knockon import knock_on
+from nanophase.knockon import knock_on, max_transfer_ev, mott_cross_section_barn
 from nanophase.layers import in_plane_area_a2
 from nanophase.study import SlabModel, Study
 
@@ -373,32 +373,59 @@ def knockon_limits(
     return pd.DataFrame(rows)
 
 
-def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[float, ...]) -> pd.DataFrame:
-    """Every single-atom vacancy site: its displacement-energy proxy (E_f against the isolated atom, from
-    the vacancy_formation table), the threshold voltage, and E_max and both cross-sections at each voltage."""
+def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[float, ...],
+                  thresholds: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+    """Every single-atom vacancy site: the static E_f against the isolated atom (DFT, from vacancy_formation),
+    the displacement threshold T_d of the matching kicked site (nanophase.displacement; same sheet, species,
+    depth, pushed out through the vacancy's face) and, from T_d, the threshold voltage, E_max and the
+    displacement cross-sections at each voltage. The static E_f is only a lower bound of T_d: no voltage or
+    cross-section is derived from it. Sites below the surface cannot leave the sheet: Frenkel pair at best."""
     rows = []
     for model in vacancy_models(study):
         for spec in model.vacancies:
             if len(spec.removed) != 1:
                 continue
-            proxy = float(vacancies.loc[vacancies["structure"] == spec.name, "E_f atom (eV/vacancy)"].iloc[0])
+            static = float(vacancies.loc[vacancies["structure"] == spec.name, "E_f atom (eV/vacancy)"].iloc[0])
+            td, source = _matching_threshold(thresholds, model.name, spec.species, spec.depth)
+            can = "sputtering (exit face)" if spec.depth == 0 else "Frenkel pair (cannot leave the sheet)"
             for voltage in voltages_kv:
-                numbers = knock_on(spec.species, voltage, proxy)
-                rows.append({
+                row = {
                     "structure": spec.name,
                     "phase": model.settings.phase,
                     "site": spec.series,
                     "depth": spec.depth,
                     "element": spec.species,
-                    "E_d proxy (eV)": proxy,
-                    "threshold (kV)": numbers.threshold_voltage_kv,
+                    "what the beam can do": can,
+                    "E_f static (eV)": static,
+                    "T_d (eV)": td,
+                    "T_d from": source,
                     "voltage (kV)": voltage,
-                    "E_max (eV)": numbers.max_transfer_ev,
-                    "displaced": "yes" if numbers.max_transfer_ev > proxy else "no",
-                    "sigma McKinley-Feshbach (barn)": numbers.mckinley_feshbach_barn,
-                    "sigma Rutherford (barn)": numbers.rutherford_barn,
-                })  # fmt: skip
+                    "E_max (eV)": max_transfer_ev(voltage, spec.species),
+                }  # fmt: skip
+                if td is not None:
+                    numbers = knock_on(spec.species, voltage, td)
+                    row.update({
+                        "threshold (kV)": numbers.threshold_voltage_kv,
+                        "displaced at this voltage": "yes" if numbers.max_transfer_ev > td else "no",
+                        "sigma Mott (barn)": mott_cross_section_barn(voltage, spec.species, td),
+                        "sigma McKinley-Feshbach (barn)": numbers.mckinley_feshbach_barn,
+                    })  # fmt: skip
+                rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _matching_threshold(thresholds: pd.DataFrame | None, sheet: str, species: str, depth: int
+                        ) -> tuple[float | None, str]:  # fmt: skip
+    """T_d of the exit-role kicked site of `sheet` at (species, depth), lowest over its symmetry sites."""
+    if thresholds is None or thresholds.empty:
+        return None, "not computed (knockon.dynamics off): E_f is only a lower bound"
+    match = thresholds[(thresholds["sheet"] == sheet) & (thresholds["species"] == species)
+                       & (thresholds["depth"] == depth) & (thresholds["role"] == "exit")]  # fmt: skip
+    known = match["T_d (eV)"].dropna()
+    if known.empty:
+        why = "returned up to the highest kick" if len(match) else "site not kicked (knockon.dynamics.depths)"
+        return None, why
+    return float(known.min()), f"dynamics, {match['model'].iloc[0]}"
 
 
 def records_table(calculated: Calculated) -> pd.DataFrame:

@@ -26,3 +26,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` to `path` through atomic_path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)

@@ -42,20 +42,43 @@ def _save(fig: plt.Figure, stem: Path) -> list[Path]:
 
 
 def knockon_figure(sites: pd.DataFrame, stem: Path, max_kv: float = 400.0) -> list[Path]:
-    """E_max vs. voltage for Se, Cd, S and Pb; each computed site's E_d proxy as a horizontal line."""
+    """E_max vs. voltage for Se, Cd, S and Pb; the T_d of each surface site (sputtering through its face)
+    as a horizontal line. Sites without T_d, and sites below the surface (Frenkel pairs, not sputtering),
+    are not drawn: a static E_f is no threshold."""
     fig, ax = plt.subplots(figsize=(5.0, 3.8))
     voltages = np.linspace(1.0, max_kv, 400)
     for element in KNOCKON_ELEMENTS:
         ax.plot(voltages, [max_transfer_ev(v, element) for v in voltages], label=f"E_max {element}")
-    if not sites.empty:
-        proxies = sites.drop_duplicates("structure")
-        for (_, site), style in zip(
-            proxies.iterrows(), ("--", ":", "-.", (0, (5, 1))) * len(proxies), strict=False
-        ):
-            ax.axhline(site["E_d proxy (eV)"], color="k", lw=0.8, ls=style,
-                       label=f"{site['phase']} {site['site']} ({site['E_d proxy (eV)']:.2f} eV)")  # fmt: skip
+    drawn = sites.drop_duplicates("structure") if not sites.empty else sites
+    if not drawn.empty:
+        drawn = drawn[(drawn["depth"] == 0) & drawn["T_d (eV)"].notna()]
+    for (_, site), style in zip(drawn.iterrows(), ("--", ":", "-.", (0, (5, 1))) * len(drawn), strict=False):
+        ax.axhline(site["T_d (eV)"], color="k", lw=0.8, ls=style,
+                   label=f"T_d {site['phase']} {site['site']} ({site['T_d (eV)']:.2f} eV)")  # fmt: skip
+    for voltage in (80, 200, 300):
+        ax.axvline(voltage, color="0.7", lw=0.6)
     ax.set(xlabel="accelerating voltage (kV)", ylabel="energy (eV)", xlim=(0, max_kv), ylim=(0, None))
     ax.legend(fontsize=6, loc="upper left")
+    return _save(fig, stem)
+
+
+def beam_damage_figure(damage: pd.DataFrame, stem: Path) -> list[Path]:
+    """Per kicked site: the thermal Mott cross-section and the time to remove the configured fraction, vs.
+    voltage, with the studies' 80/200/300 kV marked."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.0, 5.6), sharex=True)
+    for (sheet, site), curve in damage.groupby(["sheet", "site"]):
+        curve = curve.sort_values("voltage (kV)")
+        label = f"{sheet}: {site}"
+        top.plot(curve["voltage (kV)"], curve["sigma Mott thermal (barn)"], marker="o", label=label)
+        if "time to remove (s)" in curve:
+            finite = curve[np.isfinite(curve["time to remove (s)"].astype(float))]
+            bottom.semilogy(finite["voltage (kV)"], finite["time to remove (s)"], marker="o", label=label)
+    for ax in (top, bottom):
+        for voltage in (80, 200, 300):
+            ax.axvline(voltage, color="0.7", lw=0.6)
+    top.set(ylabel="sigma Mott, thermal (barn)")
+    bottom.set(xlabel="accelerating voltage (kV)", ylabel="time to remove (s)")
+    top.legend(fontsize=6)
     return _save(fig, stem)
 
 

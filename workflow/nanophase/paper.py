@@ -169,15 +169,18 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "interface energy, and the lowest stack of each thickness." + tail,
         "knockon_limits": "Largest energy a beam electron transfers to a nucleus (head-on), exact relativistic "
         "kinematics and Egerton's form E_max = 2 E0 (E0 + 2 m0 c^2) / (M c^2); standard atomic masses.",
-        "knockon_sites": "Each single-vacancy site: displacement-energy proxy E_d = E_f against the isolated atom, "
-        "the threshold voltage where E_max = E_d, and E_max and the McKinley-Feshbach and Rutherford displacement "
-        "cross-sections at each voltage (McKinley-Feshbach is valid for Z < 28, Rutherford above)." + tail,
+        "knockon_sites": "Each single-vacancy site: the static E_f against the isolated atom (this run's DFT), "
+        "which is only a lower bound of the displacement threshold, and T_d of the same site from collision "
+        "dynamics (table displacement_thresholds: machine-learned potential + ZBL, not DFT); the threshold "
+        "voltage, E_max and the Mott and McKinley-Feshbach displacement cross-sections at each voltage come "
+        "from T_d only. Surface sites can be sputtered through their face when the beam leaves there; sites "
+        "below the surface cannot leave the sheet (Frenkel pair at best)." + tail,
     }
 
 
 def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...],
-                 settings: PhaseCompetitionSettings = PhaseCompetitionSettings()
-                 ) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
+                 settings: PhaseCompetitionSettings = PhaseCompetitionSettings(),
+                 thresholds: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
     """Every table of the study, by stem, and why there is no phase comparison (empty if there is one)."""
     vacancies = analysis.vacancy_formation(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
@@ -195,15 +198,16 @@ def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float,
         "interface_energies": interfaces,
         "interface_ordering": analysis.interface_ordering(interfaces),
         "knockon_limits": analysis.knockon_limits(voltages_kv),
-        "knockon_sites": analysis.knockon_sites(study, vacancies, voltages_kv),
+        "knockon_sites": analysis.knockon_sites(study, vacancies, voltages_kv, thresholds),
     }, unavailable
 
 
 def write_paper_tables(study: Study, calculated: Calculated, outdir: str | Path, voltages_kv: tuple[float, ...],
-                       note: str = "", competition_config: dict | None = None) -> list[Path]:  # fmt: skip
+                       note: str = "", competition_config: dict | None = None,
+                       thresholds: pd.DataFrame | None = None) -> list[Path]:  # fmt: skip
     """Write every table as <outdir>/<stem>.csv/.md/.tex; return the paths."""
     settings = PhaseCompetitionSettings.from_config(competition_config)
-    frames, unavailable = paper_tables(study, calculated, voltages_kv, settings)
+    frames, unavailable = paper_tables(study, calculated, voltages_kv, settings, thresholds)
     if unavailable:
         log.warning("no phase competition: %s", unavailable)
     texts = captions(study, calculated, note, settings, unavailable)

@@ -5,6 +5,7 @@ rule tables:
     input:
         records=all_records(),
         finals=all_finals(),
+        thresholds=THRESHOLD_FILES,
     output:
         report(
             expand(f"{TABLES}/{{stem}}.csv", stem=TABLE_STEMS),

@@ -307,3 +307,18 @@ def particle_inputs(wildcards):
 
 def particle_spec(wildcards):
     return PARTICLE_SPECS[wildcards.particle]
+
+
+# --- knock-on dynamics ---------------------------------------------------------------------------
+
+from nanophase.displacement import dynamics_choice
+
+KICKS_ENABLED, _KICKS_REASON = dynamics_choice(config["knockon"]["dynamics"])
+logger.info(
+    f"nanophase: displacement thresholds by dynamics: "
+    + ("on, " if KICKS_ENABLED else "off, ")
+    + _KICKS_REASON
+)
+KNOCKON = "results/knockon"
+SHEETS = [model.name for model in STUDY.slabs]
+THRESHOLD_FILES = [f"{KNOCKON}/{sheet}.json" for sheet in SHEETS] if KICKS_ENABLED else []

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from nanophase.beam import read_thresholds
 from nanophase.logs import log_to
 from nanophase.paper import load_calculated, write_paper_tables
 
@@ -19,5 +20,6 @@ with log_to(snakemake.log[0]) as log:
         tuple(snakemake.params.voltages),
         snakemake.params.note,
         snakemake.params.competition,
+        read_thresholds(snakemake.input.thresholds) if snakemake.input.thresholds else None,
     )
     log.info("%d records -> %d table files in %s", len(calculated.records), len(paths), outdir)

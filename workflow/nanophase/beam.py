@@ -1,0 +1,141 @@
+"""What the electron beam does to each sheet: displacement thresholds from dynamics, Mott cross-sections with
+thermal vibrations, and the time and dose for a beam to remove surface atoms (tables `displacement_thresholds`
+and `beam_damage`, figure `beam_damage`).
+
+A site's cross-section is the Mott displacement cross-section at its T_d (nanophase.knockon), averaged over
+the target's thermal velocity along the beam (Debye model). Under a dose rate phi the fraction of such sites
+left after time t is exp(-sigma phi t) (../shared/science.md, section 5).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nanophase import knockon
+
+TD_COLUMN = "T_d (eV)"
+
+
+@dataclass(frozen=True)
+class BeamSettings:
+    """knockon.thermal and knockon.dose of the config."""
+
+    temperature_k: float = 300.0
+    debye_temperature_k: float = 181.0
+    zero_point: bool = True
+    dose_rate_e_per_a2_s: float = 1e4
+    removed_fraction: float = 0.5
+
+    @classmethod
+    def from_config(cls, knockon_config: dict) -> BeamSettings:
+        return cls(**knockon_config.get("thermal", {}), **knockon_config.get("dose", {}))
+
+    def mean_square_velocity(self, element: str) -> float:
+        return knockon.debye_mean_square_velocity(element, self.temperature_k, self.debye_temperature_k,
+                                                  self.zero_point)  # fmt: skip
+
+
+def highest_kick_ev(species: list[str] | tuple[str, ...], voltages_kv: list[float]) -> dict[str, float]:
+    """Top of each species' bisection: 1.25 x E_max at the highest voltage (room for thermal motion)."""
+    return {s: 1.25 * knockon.max_transfer_ev(max(voltages_kv), s) for s in species}
+
+
+def read_thresholds(paths: list[str | Path]) -> pd.DataFrame:
+    """One row per kicked site of every sheet record (nanophase.displacement.sheet_thresholds)."""
+    rows = []
+    for path in paths:
+        record = json.loads(Path(path).read_text())
+        for site in record["sites"]:
+            where = site["site"]
+            low, high = site["bracket_ev"]
+            rows.append({
+                "sheet": record["sheet"],
+                "site": where["label"],
+                "species": where["species"],
+                "face": where["face"],
+                "faces equivalent": where["equivalent_faces"],
+                "depth": where["depth"],
+                "role": where["role"],
+                TD_COLUMN: site["threshold_ev"],
+                "returned up to (eV)": low,
+                "outcome at T_d": site["outcome"],
+                "note": site["note"],
+                "E_f static, same potential (eV)": site["static_formation_ev"],
+                "MD runs": site["runs"],
+                "failed runs": site["failed_runs"],
+                "MD steps": site["md_steps"],
+                "seconds": site["seconds"],
+                "model": f"{record['model']} {record['model_version']} + ZBL",
+                "atoms": record["sheet_info"]["atoms"],
+                "supercell": "x".join(str(n) for n in record["sheet_info"]["supercell"]),
+            })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame["threshold (kV)"] = [
+            knockon.threshold_voltage_kv(td, s) if _known(td) else math.nan
+            for td, s in zip(frame[TD_COLUMN], frame["species"], strict=True)
+        ]
+    return frame
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def beam_damage(thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settings: BeamSettings) -> pd.DataFrame:
+    """Per site and voltage: E_max, the Mott cross-section (static target and thermal), McKinley-Feshbach
+    beside it, and the time and dose for the beam to remove `removed_fraction` of such sites."""
+    rows = []
+    for _, site in thresholds.iterrows():
+        td, element = site[TD_COLUMN], site["species"]
+        for voltage in voltages_kv:
+            row = {"sheet": site["sheet"], "site": site["site"], "voltage (kV)": voltage,
+                   "E_max (eV)": knockon.max_transfer_ev(voltage, element), TD_COLUMN: td}  # fmt: skip
+            if _known(td):
+                thermal = knockon.thermal_cross_section_barn(voltage, element, td,
+                                                             settings.mean_square_velocity(element))  # fmt: skip
+                row.update({
+                    "sigma Mott (barn)": knockon.mott_cross_section_barn(voltage, element, td),
+                    "sigma Mott thermal (barn)": thermal,
+                    "sigma McKinley-Feshbach (barn)": knockon.mckinley_feshbach_cross_section_barn(voltage, element, td),
+                    "dose to remove (e/A^2)": knockon.removal_dose_e_per_a2(thermal, settings.removed_fraction),
+                    "time to remove (s)": knockon.removal_time_s(thermal, settings.removed_fraction,
+                                                                 settings.dose_rate_e_per_a2_s),
+                })  # fmt: skip
+            else:
+                row["sigma Mott thermal (barn)"] = 0.0  # returned up to the highest kick: not displaced
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def thresholds_caption(thresholds: pd.DataFrame) -> str:
+    model = ", ".join(sorted(set(thresholds["model"]))) if not thresholds.empty else "none"
+    return (
+        "Displacement thresholds T_d by collision dynamics (Komsa et al., PRL 109, 035503 (2012)): one atom of "
+        "the relaxed pristine sheet (lateral supercell, no constraints) kicked with kinetic energy T along the "
+        "beam (the sheet normal), NVE velocity Verlet (step bounded by the largest move per step), then "
+        "quenched; 'exit' sites are pushed out through their own face (sputtering), 'entrance' sites into the "
+        "sheet. T_d = the lowest T that did not return (bisection, resolution in the settings); 'returned up "
+        "to' is the highest T that did. Potential: " + model + " (the ZBL screened-Coulomb repulsion added "
+        "below 0.6 x the covalent-radius sum). E_f static = relaxed vacancy + free atom - sheet with the same "
+        "potential: a lower bound of T_d for sputtering. Machine-learned potential, not DFT: screening "
+        "numbers; the threshold voltage is where E_max(V) = T_d."
+    )
+
+
+def damage_caption(settings: BeamSettings) -> str:
+    return (
+        "What the beam does to each computed site: E_max (exact kinematics), the displacement cross-section "
+        "from the exact Mott cross-section (Dirac partial waves, point nucleus; McKinley-Feshbach, its first "
+        "order in alpha Z, beside it) at the site's T_d, and averaged over the target's velocity along the "
+        f"beam (Meyer et al., PRL 108, 196102 (2012); Debye model, {settings.debye_temperature_k:g} K, sample "
+        f"at {settings.temperature_k:g} K, zero-point motion {'included' if settings.zero_point else 'left out'}). "
+        f"Time and dose for the beam to remove {100 * settings.removed_fraction:g} % of such sites at "
+        f"{settings.dose_rate_e_per_a2_s:g} e/A^2/s: 1 - exp(-sigma D) (thermal cross-section). Sites that "
+        "returned up to the highest kick have no T_d and zero cross-section at these voltages."
+    )

@@ -1,0 +1,503 @@
+"""Displacement thresholds by collision dynamics: kick one atom of a relaxed sheet along the beam, run NVE,
+bisect on the kinetic energy.
+
+The standard method for 2D sheets (Komsa et al., PRL 109, 035503 (2012), there with DFT-MD): the beam runs
+along the sheet normal, enters one face and leaves the other. An atom hit head-on gets a kinetic energy T
+along the beam; on the exit face it is pushed out of the sheet (sputtering), on the entrance face and inside
+it is pushed into the sheet (a Frenkel pair at best). T_d is the smallest T after which the atom does not
+come back to its site. Here the forces come from a machine-learned potential with the ZBL repulsion added
+at short range (nanophase.collisions); velocity Verlet with a time step bounded by the largest displacement
+per step; a run that fails (atoms closer than min_distance_a, a blow-up, energy drift above the bound) is
+retried with smaller steps and never counted as "returned".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+
+from nanophase.atomic import atomic_path, atomic_write_text
+from nanophase.collisions import RepulsionRange
+from nanophase.symmetry import symmetry_permutations
+from nanophase.vacancies import species_planes
+
+ROLES = ("exit", "entrance")
+RETURNED, SPUTTERED, ADATOM, FRENKEL, FAILED = "returned", "sputtered", "adatom", "Frenkel pair", "failed"
+
+
+@dataclass(frozen=True)
+class KickSettings:
+    """knockon.dynamics of the config: which sites, which potential, how the MD runs and how T_d is bisected."""
+
+    model: str = "chgnet"
+    species: tuple[str, ...] = ("Se",)
+    roles: tuple[str, ...] = ("exit",)
+    depths: tuple[int, ...] = (0,)
+    min_lateral_a: float = 10.0
+    resolution_ev: float = 0.1
+    min_kick_ev: float = 1.0
+    max_kick_ev: float | None = None  # None: 1.25 x E_max of the element at the highest voltage
+    duration_fs: float = 300.0
+    max_step_fs: float = 4.0
+    max_displacement_a: float = 0.15
+    max_drift_ev_per_atom: float = 0.002
+    return_radius_a: float = 1.0
+    escape_distance_a: float = 6.0  # beyond the potentials' reach (CHGNet 6 A, SevenNet-0 5 A)
+    min_distance_a: float = 0.5
+    retries: int = 3
+    relax_fmax_ev_per_a: float = 0.01
+    relax_steps: int = 400
+    repulsion: RepulsionRange = field(default_factory=RepulsionRange)
+
+    def __post_init__(self) -> None:
+        bad_roles = sorted(set(self.roles) - set(ROLES))
+        if bad_roles:
+            raise ValueError(f"knockon.dynamics.roles: {bad_roles} not allowed (allowed: {', '.join(ROLES)})")
+        if self.resolution_ev <= 0 or self.min_kick_ev <= 0:
+            raise ValueError("knockon.dynamics: resolution_ev and min_kick_ev must be > 0")
+        if self.max_kick_ev is not None and self.max_kick_ev <= self.min_kick_ev + self.resolution_ev:
+            raise ValueError(f"knockon.dynamics.max_kick_ev: must exceed min_kick_ev + resolution_ev, got "
+                             f"{self.max_kick_ev}")  # fmt: skip
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> KickSettings:
+        cfg = dict(cfg or {})
+        cfg.pop("enabled", None)
+        zbl = cfg.pop("zbl", {})
+        for key in ("species", "roles", "depths"):
+            if key in cfg:
+                cfg[key] = tuple(cfg[key])
+        return cls(**cfg, repulsion=RepulsionRange(**zbl))
+
+    def record(self) -> dict:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        """Short hash of every setting: runs of other settings live in another folder, never reused."""
+        return hashlib.sha256(json.dumps(self.record(), sort_keys=True).encode()).hexdigest()[:10]
+
+
+def dynamics_choice(cfg: dict) -> tuple[bool, str]:
+    """Whether the kicks run (knockon.dynamics.enabled: auto = when the model is installed) and why."""
+    from nanophase.calculators.mlip_calc import INSTALL_HINT, mlip_available
+
+    enabled, model = cfg.get("enabled", "auto"), cfg.get("model", "chgnet")
+    if enabled is False:
+        return False, "knockon.dynamics.enabled is false"
+    if mlip_available(model):
+        return True, f"{model} + ZBL"
+    if enabled is True:
+        raise ValueError(f"knockon.dynamics.enabled: true, but {model} is not installed; {INSTALL_HINT}")
+    return False, f"{model} is not installed ({INSTALL_HINT}); knockon_sites gives static E_f only"
+
+
+@dataclass(frozen=True)
+class KickSite:
+    """One symmetry-distinct atom to kick: where it sits and which way the beam pushes it."""
+
+    index: int
+    species: str
+    face: str  # the face it belongs to: top or bottom
+    depth: int  # planes of its species below that face (0: outermost)
+    role: str  # exit: pushed out through its face; entrance: pushed into the sheet
+    direction: int  # +1 / -1 along z
+    equivalent_faces: bool  # the other face holds an identical site (one run covers both)
+
+    @property
+    def label(self) -> str:
+        face = "either face" if self.equivalent_faces else f"{self.face} face"
+        return f"{self.species} {self.role} ({face}, depth {self.depth})"
+
+
+@dataclass
+class KickRun:
+    """One NVE run after a kick of energy_ev."""
+
+    energy_ev: float
+    outcome: str
+    reason: str
+    steps: int
+    time_fs: float
+    drift_ev_per_atom: float
+    displacement_a: float  # of the kicked atom from its site, relative to the rest of the sheet, at the end
+    step_scale: float  # 1 at the first try, smaller after a failure
+    seconds: float
+
+
+def kick_supercell(slab: Atoms, min_lateral_a: float, vacuum_a: float = 10.0) -> Atoms:
+    """The slab repeated in-plane until both in-plane cell vectors are at least `min_lateral_a` long.
+
+    The kicked atom's periodic images must be far apart (they move together); at least `vacuum_a` on
+    each side (more than the escape distance); constraints are dropped,
+    because a collision conserves momentum and energy only in a free sheet.
+    """
+    lengths = np.linalg.norm(slab.cell[:2], axis=1)
+    repeat = [max(1, math.ceil(min_lateral_a / length - 1e-9)) for length in lengths]
+    sheet = slab.repeat((*repeat, 1))
+    sheet.set_constraint()
+    sheet.pbc = True
+    # room for a sputtered atom to get beyond the potential's reach before it meets the periodic image
+    sheet.center(vacuum=max(vacuum_a, 0.5 * (sheet.cell[2, 2] - np.ptp(sheet.positions[:, 2]))), axis=2)
+    sheet.info["kick_supercell"] = repeat
+    return sheet
+
+
+def kick_sites(sheet: Atoms, settings: KickSettings) -> list[KickSite]:
+    """Symmetry-distinct atoms of the requested species, depths and roles, on both faces.
+
+    An orbit of the sheet's symmetry that contains atoms of both faces is one site (the faces are
+    equivalent for it): the sheet can lie either way up under the beam.
+    """
+    perms = symmetry_permutations(sheet)
+    sites = []
+    for species in settings.species:
+        planes = species_planes(sheet, species)
+        if not planes:
+            raise ValueError(f"knockon.dynamics.species: the sheet has no {species}")
+        seen: set[int] = set()
+        for depth in settings.depths:
+            if depth >= (len(planes) + 1) // 2:
+                continue  # past the middle: that plane belongs to the other face
+            for face, plane in (("top", planes[-1 - depth]), ("bottom", planes[depth])):
+                for atom in plane:
+                    if atom in seen:
+                        continue
+                    orbit = {int(p[atom]) for p in perms}
+                    seen |= orbit
+                    other = set(planes[depth] if face == "top" else planes[-1 - depth])
+                    outward = 1 if face == "top" else -1
+                    for role in settings.roles:
+                        sites.append(KickSite(atom, species, face, depth, role,
+                                              outward if role == "exit" else -outward,
+                                              bool(orbit & other)))  # fmt: skip
+    return sites
+
+
+def kinetic_energy(atoms: Atoms, velocities: np.ndarray) -> float:
+    return 0.5 * float(np.sum(atoms.get_masses()[:, None] * velocities**2))
+
+
+class KickFailed(RuntimeError):
+    """The run is not physical (overlap, blow-up, drift): retry with a smaller step."""
+
+
+def nve(atoms: Atoms, velocities: np.ndarray, settings: KickSettings, step_scale: float = 1.0, watch=None):
+    """Velocity Verlet from `velocities` for settings.duration_fs; the step is the smallest of max_step_fs,
+    max_displacement_a / v_max and sqrt(2 max_displacement_a / a_max) (times step_scale).
+
+    `watch(atoms, velocities, time_fs)` may return an outcome to stop early. Returns (outcome or None,
+    steps, time_fs, drift eV/atom, final velocities). Raises KickFailed on overlap, non-finite forces or drift above the bound.
+    """
+    masses = atoms.get_masses()[:, None]
+    forces = atoms.get_forces()
+    start_energy = float(atoms.get_potential_energy()) + kinetic_energy(atoms, velocities)
+    elapsed, steps, drift = 0.0, 0, 0.0
+    max_step = settings.max_step_fs * step_scale * units.fs
+    while elapsed < settings.duration_fs:
+        speed = float(np.sqrt((velocities**2).sum(axis=1)).max())
+        acceleration = forces / masses
+        accel = float(np.sqrt((acceleration**2).sum(axis=1)).max())
+        limit = settings.max_displacement_a * step_scale
+        dt = min(max_step, limit / max(speed, 1e-12), math.sqrt(2 * limit / max(accel, 1e-12)))
+        atoms.positions = atoms.positions + velocities * dt + 0.5 * acceleration * dt * dt
+        new_forces = atoms.get_forces()
+        if not np.all(np.isfinite(new_forces)):
+            raise KickFailed(f"non-finite forces after {steps} steps")
+        velocities = velocities + 0.5 * (acceleration + new_forces / masses) * dt
+        forces = new_forces
+        elapsed += dt / units.fs
+        steps += 1
+        closest = _closest_pair(atoms)
+        if closest < settings.min_distance_a:
+            raise KickFailed(f"atoms {closest:.2f} A apart (below min_distance_a {settings.min_distance_a} A)")
+        energy = float(atoms.get_potential_energy()) + kinetic_energy(atoms, velocities)
+        drift = max(drift, abs(energy - start_energy) / len(atoms))
+        if drift > settings.max_drift_ev_per_atom:
+            raise KickFailed(f"energy drift {1e3 * drift:.2f} meV/atom above {1e3 * settings.max_drift_ev_per_atom:g}")
+        if watch is not None:
+            outcome = watch(atoms, velocities, elapsed)
+            if outcome:
+                return outcome, steps, elapsed, drift, velocities
+    return None, steps, elapsed, drift, velocities
+
+
+def _closest_pair(atoms: Atoms) -> float:
+    from ase.neighborlist import neighbor_list
+
+    distances = neighbor_list("d", atoms, 1.2)
+    return float(distances.min()) if len(distances) else math.inf
+
+
+class _Watcher:
+    """Follows the kicked atom relative to the rest of the sheet; stops the run once the outcome is clear.
+
+    Escaped: beyond every other atom by more than the potential's reach and still leaving. Spent: it has
+    turned back (or stopped) and kept under a tenth of the kick's kinetic energy; the quench then decides
+    where it came to rest.
+    """
+
+    def __init__(self, atoms: Atoms, site: KickSite, settings: KickSettings, energy_ev: float):
+        self.site, self.settings, self.energy_ev = site, settings, energy_ev
+        self.others = np.array([i for i in range(len(atoms)) if i != site.index])
+        self.start = atoms.positions.copy()
+        self.mass = float(atoms.get_masses()[site.index])
+
+    def relative_displacement(self, atoms: Atoms) -> np.ndarray:
+        drift = (atoms.positions[self.others] - self.start[self.others]).mean(axis=0)
+        return atoms.positions[self.site.index] - self.start[self.site.index] - drift
+
+    def nearest_other(self, atoms: Atoms) -> float:
+        return float(atoms.get_distances(self.site.index, self.others, mic=True).min())
+
+    def unbound(self, atoms: Atoms, kinetic_ev: float) -> bool:
+        """Its kinetic energy exceeds what it takes to go from here to beyond the potential's reach with
+        the rest of the sheet frozen (the receding atom's own pull is all the sheet can still do)."""
+        side = self.site.direction
+        surface = float((atoms.positions[self.others, 2] * side).max())
+        height = atoms.positions[self.site.index, 2] * side - surface
+        if height < 2.0:
+            return False
+        far = atoms.copy()
+        far.calc = atoms.calc
+        far.positions[self.site.index, 2] += side * max(0.0, self.settings.escape_distance_a - height)
+        binding = float(far.get_potential_energy()) - float(atoms.get_potential_energy())
+        return kinetic_ev > binding
+
+    def __call__(self, atoms: Atoms, velocities: np.ndarray, time_fs: float) -> str | None:
+        velocity = velocities[self.site.index]
+        along = float(velocity[2]) * self.site.direction
+        kinetic = 0.5 * self.mass * float(velocity @ velocity)
+        if along > 0 and (self.nearest_other(atoms) > self.settings.escape_distance_a
+                          or self.unbound(atoms, kinetic)):  # fmt: skip
+            return SPUTTERED
+        if along <= 0 and kinetic < 0.1 * self.energy_ev:
+            return "spent"
+        return None
+
+    def verdict(self, atoms: Atoms) -> str:
+        """Where the kicked atom rests after the quench."""
+        if self.nearest_other(atoms) > self.settings.escape_distance_a:
+            return SPUTTERED
+        if np.linalg.norm(self.relative_displacement(atoms)) < self.settings.return_radius_a:
+            return RETURNED
+        side = self.site.direction
+        surface = float((atoms.positions[self.others, 2] * side).max())
+        return ADATOM if atoms.positions[self.site.index, 2] * side > surface + 0.5 else FRENKEL
+
+
+def quench(atoms: Atoms, settings: KickSettings) -> int:
+    """Relax the sheet after the run (velocities dropped): the outcome is the minimum it falls into."""
+    from ase.optimize import FIRE
+
+    optimizer = FIRE(atoms, logfile=None)
+    optimizer.run(fmax=settings.relax_fmax_ev_per_a * 10, steps=settings.relax_steps)
+    return optimizer.nsteps
+
+
+def run_kick(sheet: Atoms, calculator, site: KickSite, energy_ev: float, settings: KickSettings) -> KickRun:
+    """Kick `site` with `energy_ev` along its direction, follow it, quench; retried with smaller steps on
+    failure (a failed run is never counted as returned)."""
+    reasons = []
+    for attempt in range(settings.retries + 1):
+        scale = 0.5**attempt
+        atoms = sheet.copy()
+        atoms.calc = calculator
+        velocities = np.zeros((len(atoms), 3))
+        mass = atoms.get_masses()[site.index]
+        velocities[site.index, 2] = site.direction * math.sqrt(2 * energy_ev / mass)
+        watcher = _Watcher(atoms, site, settings, energy_ev)
+        started = time.perf_counter()
+        try:
+            outcome, steps, elapsed, drift, velocities = nve(atoms, velocities, settings, scale, watcher)
+        except KickFailed as error:
+            reasons.append(f"try {attempt + 1}: {error}")
+            continue
+        if outcome != SPUTTERED:
+            steps += quench(atoms, settings)
+            outcome = watcher.verdict(atoms)
+        return KickRun(energy_ev, outcome, "; ".join(reasons), steps, elapsed, drift,
+                       float(np.linalg.norm(watcher.relative_displacement(atoms))), scale,
+                       time.perf_counter() - started)  # fmt: skip
+    return KickRun(energy_ev, FAILED, "; ".join(reasons), 0, 0.0, math.nan, math.nan, 0.5**settings.retries, 0.0)
+
+
+@dataclass
+class SiteThreshold:
+    """The bisection of one site: T_d is the lowest kick that did not return (within resolution_ev)."""
+
+    site: KickSite
+    threshold_ev: float | None  # None: returned up to the highest kick, or failed
+    bracket_ev: tuple[float, float]  # (highest kick that returned, lowest that did not)
+    outcome: str  # what the atom did at T_d (or "returned" / "failed")
+    note: str
+    runs: list[KickRun]
+    static_formation_ev: float | None = None  # E_f against the free atom with the same potential, relaxed
+    seconds: float = 0.0
+
+
+def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -> tuple[float | None, tuple, str, str]:
+    """Bisection on the kick energy. `run(T)` returns a KickRun; returns (T_d, bracket, outcome, note).
+
+    The low end must return and the high end must not; a failed run stops the search and says so.
+    """
+    first = run(low_ev)
+    if first.outcome == FAILED:
+        return None, (math.nan, low_ev), FAILED, f"the run at {low_ev:g} eV failed: {first.reason}"
+    if first.outcome != RETURNED:
+        return low_ev, (0.0, low_ev), first.outcome, f"displaced already at the lowest kick {low_ev:g} eV"
+    last = run(high_ev)
+    if last.outcome == FAILED:
+        return None, (low_ev, math.nan), FAILED, f"the run at {high_ev:g} eV failed: {last.reason}"
+    if last.outcome == RETURNED:
+        return None, (high_ev, math.inf), RETURNED, f"returned up to the highest kick {high_ev:g} eV"
+    outcome = last.outcome
+    while high_ev - low_ev > resolution_ev:
+        middle = 0.5 * (low_ev + high_ev)
+        trial = run(middle)
+        if trial.outcome == FAILED:
+            return None, (low_ev, high_ev), FAILED, f"the run at {middle:.3f} eV failed: {trial.reason}"
+        if trial.outcome == RETURNED:
+            low_ev = middle
+        else:
+            high_ev, outcome = middle, trial.outcome
+    return high_ev, (low_ev, high_ev), outcome, ""
+
+
+class RunLog:
+    """The runs of one sheet, kept in a JSON file after every run: an interrupted job redoes none of them."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.runs: dict[str, dict] = json.loads(self.path.read_text()) if self.path.exists() else {}
+
+    @staticmethod
+    def key(site: KickSite, energy_ev: float) -> str:
+        return f"{site.index}:{site.direction}:{energy_ev:.6f}"
+
+    def get(self, site: KickSite, energy_ev: float) -> KickRun | None:
+        stored = self.runs.get(self.key(site, energy_ev))
+        return KickRun(**stored) if stored else None
+
+    def put(self, site: KickSite, run: KickRun) -> None:
+        self.runs[self.key(site, run.energy_ev)] = asdict(run)
+        atomic_write_text(self.path, json.dumps(self.runs, indent=1))
+
+
+def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSettings, high_ev: float,
+                   log: RunLog) -> SiteThreshold:  # fmt: skip
+    """Bisect T_d of one site (runs taken from `log` where done before)."""
+    runs: list[KickRun] = []
+    started = time.perf_counter()
+
+    def run(energy_ev: float) -> KickRun:
+        done = log.get(site, energy_ev)
+        if done is None:
+            done = run_kick(sheet, calculator, site, energy_ev, settings)
+            log.put(site, done)
+        runs.append(done)
+        return done
+
+    threshold, bracket, outcome, note = bisect_threshold(run, settings.min_kick_ev, high_ev, settings.resolution_ev)
+    return SiteThreshold(site, threshold, bracket, outcome, note, runs, seconds=time.perf_counter() - started)
+
+
+def static_formation_energy(sheet: Atoms, calculator, site: KickSite, atom_energy_ev: float,
+                            settings: KickSettings) -> float:  # fmt: skip
+    """E_f = E(sheet without the atom, relaxed) + E(free atom) - E(sheet), all with `calculator`, eV."""
+    from ase.optimize import BFGS
+
+    vacancy = sheet.copy()
+    del vacancy[site.index]
+    vacancy.calc = calculator
+    BFGS(vacancy, logfile=None).run(fmax=settings.relax_fmax_ev_per_a * 5, steps=settings.relax_steps)
+    sheet = sheet.copy()
+    sheet.calc = calculator
+    return float(vacancy.get_potential_energy() + atom_energy_ev - sheet.get_potential_energy())
+
+
+def free_atom_energy(species: str, calculator, box_a: float = 12.0) -> float:
+    atom = Atoms(species, positions=[(box_a / 2,) * 3], cell=[box_a] * 3, pbc=True)
+    atom.calc = calculator
+    return float(atom.get_potential_energy())
+
+
+def collision_calculator(settings: KickSettings):
+    """The settings' MLIP with the ZBL repulsion added."""
+    from nanophase.calculators.mlip_calc import mlip_calculator
+    from nanophase.collisions import with_repulsion
+
+    return with_repulsion(mlip_calculator(settings.model), settings.repulsion)
+
+
+def relaxed_sheet(slab: Atoms, calculator, settings: KickSettings, workdir: Path) -> tuple[Atoms, dict]:
+    """The kick supercell relaxed with the collision calculator (kept in workdir: done once)."""
+    from ase.io import read, write
+    from ase.optimize import BFGS
+
+    path = workdir / "relaxed-sheet.extxyz"
+    if path.exists():
+        sheet = read(path)
+        sheet.calc = calculator
+        return sheet, json.loads((workdir / "relaxed-sheet.json").read_text())
+    sheet = kick_supercell(slab, settings.min_lateral_a, settings.escape_distance_a + 4.0)
+    sheet.calc = calculator
+    optimizer = BFGS(sheet, logfile=None)
+    converged = bool(optimizer.run(fmax=settings.relax_fmax_ev_per_a, steps=settings.relax_steps))
+    info = {"atoms": len(sheet), "supercell": sheet.info["kick_supercell"], "relax_steps": optimizer.nsteps,
+            "relax_converged": converged, "max_force_ev_per_a": float(np.abs(sheet.get_forces()).max()),
+            "energy_ev": float(sheet.get_potential_energy())}  # fmt: skip
+    stored = sheet.copy()
+    stored.calc = None
+    with atomic_path(path) as tmp:
+        write(tmp, stored, format="extxyz")
+    atomic_write_text(workdir / "relaxed-sheet.json", json.dumps(info))
+    return sheet, info
+
+
+def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kick_ev: dict[str, float],
+                     workdir: str | Path) -> dict:  # fmt: skip
+    """T_d of every requested site of one sheet (a pristine slab), as a JSON-ready record.
+
+    `highest_kick_ev` is the top of the bisection per species (E_max at the study's highest voltage, with
+    a margin for thermal motion): a site that returns up there cannot be displaced by the study's beams.
+    """
+    from nanophase.calculators.mlip_calc import model_version
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    calculator = collision_calculator(settings)
+    sheet, sheet_info = relaxed_sheet(slab, calculator, settings, workdir)
+    log = RunLog(workdir / "runs.json")
+    atom_energies = {s: free_atom_energy(s, calculator) for s in settings.species}
+    results = []
+    for site in kick_sites(sheet, settings):
+        high = settings.max_kick_ev or highest_kick_ev[site.species]
+        threshold = site_threshold(sheet, calculator, site, settings, high, log)
+        threshold.static_formation_ev = static_formation_energy(sheet, calculator, site,
+                                                                atom_energies[site.species], settings)  # fmt: skip
+        results.append(threshold)
+    return {
+        "sheet": name,
+        "model": settings.model,
+        "model_version": model_version(settings.model),
+        "settings": settings.record(),
+        "sheet_info": sheet_info,
+        "sites": [_site_record(r) for r in results],
+    }
+
+
+def _site_record(result: SiteThreshold) -> dict:
+    record = asdict(result)
+    record["site"]["label"] = result.site.label
+    record["runs"] = len(result.runs)
+    record["md_steps"] = sum(r.steps for r in result.runs)
+    record["failed_runs"] = sum(1 for r in result.runs if r.outcome == FAILED or r.reason)
+    record["run_log"] = [asdict(r) for r in result.runs]
+    return record
