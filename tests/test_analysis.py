@@ -223,17 +223,26 @@ def test_interface_energies_and_their_terms(laptop):
     assert ordering.loc[1, "lower"] == "rock salt" and ordering.loc[2, "lower"] == "rock salt"
 
 
-def test_knockon_sites_use_the_atom_referenced_energy(laptop):
+def test_knockon_sites_take_voltages_from_t_d_never_from_the_static_energy(laptop):
     study, calculated = laptop
-    sites = analysis.knockon_sites(study, analysis.vacancy_formation(study, calculated), (80.0, 200.0))
+    vacancies = analysis.vacancy_formation(study, calculated)
+    sites = analysis.knockon_sites(study, vacancies, (80.0, 200.0))
     single = [s for m in study.slabs for s in m.vacancies if len(s.removed) == 1]
     assert len(sites) == 2 * len(single)
     wz = sites[sites["phase"] == "wurtzite"].iloc[0]
-    assert wz["E_d proxy (eV)"] == pytest.approx(E_F_SE_RICH["wurtzite"] + E_SE_ATOM - E_SE)
+    assert wz["E_f static (eV)"] == pytest.approx(E_F_SE_RICH["wurtzite"] + E_SE_ATOM - E_SE)
+    assert "threshold (kV)" not in sites and "lower bound" in wz["T_d from"]  # no dynamics: no voltages
+    assert set(sites.loc[sites["depth"] > 0, "what the beam can do"]) <= {"Frenkel pair (cannot leave the sheet)"}
+    sheet = next(m.name for m in study.slabs if m.settings.phase == "wurtzite")
+    thresholds = pd.DataFrame([{"sheet": sheet, "species": "Se", "depth": 0, "role": "exit", "T_d (eV)": 6.0,
+                                "model": "chgnet 0.4.2 + ZBL"}])  # fmt: skip
+    sites = analysis.knockon_sites(study, vacancies, (80.0, 200.0), thresholds)
+    wz = sites[(sites["phase"] == "wurtzite") & (sites["depth"] == 0)].set_index("voltage (kV)")
     from nanophase.knockon import max_transfer_ev
 
-    assert max_transfer_ev(wz["threshold (kV)"], "Se") == pytest.approx(wz["E_d proxy (eV)"], rel=1e-9)
-    assert set(sites[sites["voltage (kV)"] == 80.0]["displaced"]) == {"no"}  # 80 kV hands Se < 2.5 eV
+    assert max_transfer_ev(wz.loc[200.0, "threshold (kV)"], "Se") == pytest.approx(6.0, rel=1e-9)
+    assert list(wz["displaced at this voltage"]) == ["no", "yes"]  # 80 kV hands Se 2.4 eV, 200 kV 6.6 eV
+    assert wz.loc[200.0, "sigma Mott (barn)"] > wz.loc[200.0, "sigma McKinley-Feshbach (barn)"] > 0
 
 
 def test_mixed_settings_stop_the_tables_naming_both_records(laptop):

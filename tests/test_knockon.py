@@ -104,3 +104,104 @@ def test_knock_on_bundle_and_cli():
     ).stdout
     assert "Se at 200 kV: E_max = 6.645 eV" in out and "threshold 159.4 kV" in out
     assert f"sigma_Rutherford = {result.rutherford_barn:.2f} b" in out
+
+
+# --- Mott cross-section, thermal vibrations, dose ---------------------------------------------------------
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from nanophase import knockon as ko  # noqa: E402
+
+
+def _beta(voltage_kv):
+    return math.sqrt(ko._beta_squared(voltage_kv))
+
+
+def test_mott_ratio_is_mckinley_feshbach_for_hydrogen_and_mott_spin_factor_as_z_vanishes():
+    """To first order in alpha Z the exact series is McKinley-Feshbach; at Z = 1 the rest is ~(alpha Z)^2."""
+    theta = np.radians([20, 60, 90, 120, 150, 179])
+    exact = ko.mott_rutherford_ratio(theta, 1, _beta(200))
+    assert exact == pytest.approx(ko.mckinley_feshbach_ratio(theta, 1, _beta(200)), abs=2e-4)
+
+
+def test_mott_departs_from_mckinley_feshbach_at_second_order_in_alpha_z():
+    """Carbon vs. oxygen-like Z = 12: the residual grows as Z^2 (factor 4 within 15 %)."""
+    theta = np.radians([90, 150])
+    residual = [ko.mott_rutherford_ratio(theta, z, _beta(200)) - ko.mckinley_feshbach_ratio(theta, z, _beta(200))
+                for z in (3, 6)]  # fmt: skip
+    assert residual[1] / residual[0] == pytest.approx(np.full(2, 4.0), rel=0.15)
+
+
+def test_mott_series_converges_and_electrons_differ_from_positrons_by_the_odd_orders():
+    theta = np.radians([30, 90])  # (backwards the first-order term vanishes as 1 - sin(theta/2))
+    electron = ko.mott_rutherford_ratio(theta, 34, _beta(200))
+    positron = ko.mott_rutherford_ratio(theta, 34, _beta(200), positron=True)
+    first_order = math.pi * ko.FINE_STRUCTURE * 34 * _beta(200) * np.sin(theta / 2) * (1 - np.sin(theta / 2))
+    # the odd orders flip sign: (e- minus e+)/2 is the first-order term plus third order
+    assert (electron - positron) / 2 == pytest.approx(first_order, rel=0.25)
+    saved = ko.MOTT_PARTIAL_WAVES
+    try:
+        ko.MOTT_PARTIAL_WAVES = 2 * saved
+        doubled = ko.mott_rutherford_ratio(theta, 82, _beta(300))
+    finally:
+        ko.MOTT_PARTIAL_WAVES = saved
+    assert ko.mott_rutherford_ratio(theta, 82, _beta(300)) == pytest.approx(doubled, rel=1e-6)
+
+
+def test_carbon_at_200_kv_mott_equals_mckinley_feshbach_egerton_example():
+    """Egerton's light-atom case (carbon at 200 kV): the two agree within 1 %; E_max of
+    carbon at 200 keV is 2 E0 (E0 + 2 m0c^2) / (12 u c^2) = 43.7 eV."""
+    assert ko.max_transfer_ev(200, "C") == pytest.approx(43.7, abs=0.1)
+    assert ko.mott_cross_section_barn(200, "C", 17.0) == pytest.approx(
+        ko.mckinley_feshbach_cross_section_barn(200, "C", 17.0), rel=0.01)  # fmt: skip
+
+
+@pytest.mark.parametrize("element", ["Se", "Cd", "Pb"])
+def test_heavy_atoms_backscatter_more_than_mckinley_feshbach_says(element):
+    """For Z > 28 the first-order formula underestimates the backward Mott cross-section (at Pb, R(180) > 1
+    while McKinley-Feshbach gives 1 - beta^2), so the displacement cross-section exceeds it."""
+    z = ko.atomic_numbers[element]
+    back = ko.mott_rutherford_ratio(np.radians([179.9]), z, _beta(300))[0]
+    assert back > ko.mckinley_feshbach_ratio(np.radians([179.9]), z, _beta(300))[0]
+    if element == "Pb":
+        assert back > 1.0
+    td = 0.5 * ko.max_transfer_ev(300, element)
+    assert ko.mott_cross_section_barn(300, element, td) > ko.mckinley_feshbach_cross_section_barn(300, element, td)
+
+
+def test_thermal_velocity_follows_equipartition_and_vanishes_without_zero_point_at_zero_kelvin():
+    mc2 = ko.nucleus_rest_energy_ev("Se")
+    hot = ko.debye_mean_square_velocity("Se", 3000, 181, zero_point=False) * mc2
+    # high-T expansion of the Debye oscillator: kT - (3/8) k theta
+    assert hot == pytest.approx(ko.BOLTZMANN_EV_PER_K * (3000 - 3 / 8 * 181), rel=2e-3)
+    assert ko.debye_mean_square_velocity("Se", 0, 181, zero_point=False) == 0.0
+    assert ko.debye_mean_square_velocity("Se", 0, 181) * mc2 == pytest.approx(3 / 8 * ko.BOLTZMANN_EV_PER_K * 181)
+
+
+def test_thermal_correction_vanishes_as_temperature_goes_to_zero_and_opens_the_sub_threshold_tail():
+    td = ko.max_transfer_ev(200, "Se") + 0.1  # just above E_max: nothing at rest
+    assert ko.mott_cross_section_barn(200, "Se", td) == 0.0
+    cold = ko.debye_mean_square_velocity("Se", 1e-3, 181, zero_point=False)
+    assert ko.thermal_cross_section_barn(200, "Se", td, cold) == pytest.approx(0.0, abs=1e-12)
+    below = 5.0
+    assert ko.thermal_cross_section_barn(200, "Se", below, cold) == pytest.approx(
+        ko.mott_cross_section_barn(200, "Se", below), rel=1e-6)  # fmt: skip
+    warm = ko.debye_mean_square_velocity("Se", 300, 181)
+    assert ko.thermal_cross_section_barn(200, "Se", td, warm) > 0
+
+
+def test_moving_nucleus_gains_two_p_v():
+    e0 = 2e5
+    pc = math.sqrt(e0 * (e0 + 2 * ko.ELECTRON_REST_ENERGY_EV))
+    assert ko.max_transfer_moving_ev(200, "Se", 1e-6) - ko.max_transfer_ev(200, "Se") == pytest.approx(2 * pc * 1e-6)
+
+
+def test_dose_and_time_to_remove_a_fraction():
+    # sigma = 10 b = 1e-7 A^2: half the sites after ln 2 / 1e-7 e/A^2
+    assert ko.removal_dose_e_per_a2(10.0, 0.5) == pytest.approx(math.log(2) / 1e-7)
+    assert ko.removal_time_s(10.0, 0.5, 1e4) == pytest.approx(math.log(2) / 1e-3)
+    assert ko.removal_dose_e_per_a2(0.0, 0.5) == math.inf
+    with pytest.raises(ValueError, match="fraction"):
+        ko.removal_dose_e_per_a2(1.0, 1.0)

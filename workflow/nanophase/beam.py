@@ -19,6 +19,7 @@ import pandas as pd
 from nanophase import knockon
 
 TD_COLUMN = "T_d (eV)"
+NEGLIGIBLE_BARN = 1e-6  # below: no removal within any experiment (1e-6 b at 1e6 e/A^2/s: 8 days for half)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def beam_damage(thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settin
             if _known(td):
                 thermal = knockon.thermal_cross_section_barn(voltage, element, td,
                                                              settings.mean_square_velocity(element))  # fmt: skip
+                thermal = thermal if thermal >= NEGLIGIBLE_BARN else 0.0
                 row.update({
                     "sigma Mott (barn)": knockon.mott_cross_section_barn(voltage, element, td),
                     "sigma Mott thermal (barn)": thermal,

@@ -30,6 +30,8 @@ from nanophase.vacancies import species_planes
 
 ROLES = ("exit", "entrance")
 RETURNED, SPUTTERED, ADATOM, FRENKEL, FAILED = "returned", "sputtered", "adatom", "Frenkel pair", "failed"
+# the quench fell below the starting sheet: the sheet was metastable with this potential, not displaced
+REARRANGED = "sheet rearranged"
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,8 @@ class _Watcher:
         self.others = np.array([i for i in range(len(atoms)) if i != site.index])
         self.start = atoms.positions.copy()
         self.mass = float(atoms.get_masses()[site.index])
+        self.start_energy = float(atoms.get_potential_energy())
+        self.turned = False
 
     def relative_displacement(self, atoms: Atoms) -> np.ndarray:
         drift = (atoms.positions[self.others] - self.start[self.others]).mean(axis=0)
@@ -287,6 +291,8 @@ class _Watcher:
             return SPUTTERED
         if np.linalg.norm(self.relative_displacement(atoms)) < self.settings.return_radius_a:
             return RETURNED
+        if float(atoms.get_potential_energy()) < self.start_energy - 0.05:
+            return REARRANGED
         side = self.site.direction
         surface = float((atoms.positions[self.others, 2] * side).max())
         return ADATOM if atoms.positions[self.site.index, 2] * side > surface + 0.5 else FRENKEL
@@ -351,13 +357,13 @@ def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -
     if first.outcome == FAILED:
         return None, (math.nan, low_ev), FAILED, f"the run at {low_ev:g} eV failed: {first.reason}"
     if first.outcome != RETURNED:
-        return low_ev, (0.0, low_ev), first.outcome, f"displaced already at the lowest kick {low_ev:g} eV"
+        return low_ev, (0.0, low_ev), first.outcome, f"not returned already at the lowest kick {low_ev:g} eV"
     last = run(high_ev)
     if last.outcome == FAILED:
         return None, (low_ev, math.nan), FAILED, f"the run at {high_ev:g} eV failed: {last.reason}"
     if last.outcome == RETURNED:
         return None, (high_ev, math.inf), RETURNED, f"returned up to the highest kick {high_ev:g} eV"
-    outcome = last.outcome
+    outcome, rearranged = last.outcome, last.outcome == REARRANGED
     while high_ev - low_ev > resolution_ev:
         middle = 0.5 * (low_ev + high_ev)
         trial = run(middle)
@@ -367,7 +373,10 @@ def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -
             low_ev = middle
         else:
             high_ev, outcome = middle, trial.outcome
-    return high_ev, (low_ev, high_ev), outcome, ""
+            rearranged = rearranged or outcome == REARRANGED
+    note = ("the sheet rearranged into a lower minimum after some kicks: it is metastable with this "
+            "potential, and T_d is not a displacement threshold" if rearranged else "")
+    return high_ev, (low_ev, high_ev), outcome, note
 
 
 class RunLog:

@@ -281,7 +281,7 @@ def debye_mean_square_velocity(element: str, temperature_k: float, debye_tempera
     energy = (3 / 8) * BOLTZMANN_EV_PER_K * debye_temperature_k if zero_point else 0.0
     if temperature_k > 0:
         upper = debye_temperature_k / temperature_k
-        x = np.linspace(1e-9, upper, 2001)
+        x = np.linspace(1e-9, min(upper, 60.0), 2001)  # the integrand is below 1e-20 beyond x = 60
         integral = float(np.trapezoid(x**3 / np.expm1(x), x))
         energy += 3 * BOLTZMANN_EV_PER_K * temperature_k * integral / upper**3
     return energy / nucleus_rest_energy_ev(element)
