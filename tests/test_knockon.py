@@ -81,7 +81,7 @@ def test_cross_sections_vanish_below_threshold_and_grow_above(model):
 
 def test_which_cross_section_for_which_element():
     assert recommended_cross_section("S") == "mckinley-feshbach"
-    assert recommended_cross_section("Se") == "rutherford"  # Z = 34 >= 28
+    assert recommended_cross_section("Se") == "mott"  # Z = 34 >= 28
 
 
 def test_bad_input_is_named():
@@ -103,7 +103,16 @@ def test_knock_on_bundle_and_cli():
         check=True,
     ).stdout
     assert "Se at 200 kV: E_max = 6.645 eV" in out and "threshold 159.4 kV" in out
-    assert f"sigma_Rutherford = {result.rutherford_barn:.2f} b" in out
+    assert f"sigma_Mott = {result.mott_barn:.2f} b" in out
+
+
+def test_cli_reads_computed_thresholds(tmp_path):
+    table = tmp_path / "displacement_thresholds.csv"
+    table.write_text("sheet,site,species,T_d (eV)\nwz,Se exit,Se,6.0\nzb,Se exit,Se,\nwz,Cd exit,Cd,9.0\n")
+    out = subprocess.run([sys.executable, "-m", "nanophase", "knockon", "Se", "--voltage", "200", "--td", str(table)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "wz Se exit: T_d = 6.00 eV" in out and "zb" not in out and "Cd" not in out
+    assert f"threshold {threshold_voltage_kv(6.0, 'Se'):.1f} kV" in out
 
 
 # --- Mott cross-section, thermal vibrations, dose ---------------------------------------------------------

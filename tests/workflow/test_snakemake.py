@@ -330,3 +330,28 @@ def test_a_reference_left_out_of_a_user_study_stays_out(tmp_path):
     assert result.returncode != 0
     assert "interfaces.rocksalt_shell: 'CdS-rs' is not a bulk key" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_trimmed_study_knockon_thresholds_come_from_dynamics(trimmed_run):
+    """Every sheet's outermost Se kicked out through its face with CHGNet + ZBL: T_d, the sputtering
+    threshold above the static E_f of the same potential, and knockon_sites taking its voltages from them."""
+    folder, _ = trimmed_run
+    thresholds = table(folder, "displacement_thresholds")
+    assert sorted(thresholds["sheet"]) == ["CdSe-wz-1120-2ml-1x1", "CdSe-zb-001-2ml-1x1-Cdterm"]
+    assert (thresholds["species"] == "Se").all() and (thresholds["role"] == "exit").all()
+    assert (thresholds["failed runs"] == 0).all()
+    sputtered = thresholds.dropna(subset=["T_sputter (eV)"])
+    assert len(sputtered) >= 1
+    assert (sputtered["T_sputter (eV)"] >= sputtered["T_d (eV)"]).all()
+    assert (sputtered["T_sputter (eV)"] >= sputtered["E_f static, same potential (eV)"]).all()
+    sites = table(folder, "knockon_sites")
+    surface = sites[(sites["depth"] == 0) & sites["T_d (eV)"].notna()]
+    from nanophase.knockon import max_transfer_ev
+
+    for _, row in surface.iterrows():
+        assert max_transfer_ev(row["threshold (kV)"], "Se") == pytest.approx(row["T_d (eV)"], rel=1e-9)
+    damage = table(folder, "beam_damage")
+    assert set(damage["voltage (kV)"]) == {60, 80, 200, 300}
+    removable = damage["sigma sputtering Mott thermal (barn)"] > 0
+    assert np.isfinite(damage.loc[removable, "time to remove (s)"]).all()
+    assert (folder / "results" / "figures" / "beam_damage.png").stat().st_size > 10_000

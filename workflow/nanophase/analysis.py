@@ -386,7 +386,7 @@ def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[floa
             if len(spec.removed) != 1:
                 continue
             static = float(vacancies.loc[vacancies["structure"] == spec.name, "E_f atom (eV/vacancy)"].iloc[0])
-            td, source = _matching_threshold(thresholds, model.name, spec.species, spec.depth)
+            td, sputter, source = _matching_threshold(thresholds, model.name, spec.species, spec.depth)
             can = "sputtering (exit face)" if spec.depth == 0 else "Frenkel pair (cannot leave the sheet)"
             for voltage in voltages_kv:
                 row = {
@@ -398,6 +398,7 @@ def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[floa
                     "what the beam can do": can,
                     "E_f static (eV)": static,
                     "T_d (eV)": td,
+                    "T_sputter (eV)": sputter,
                     "T_d from": source,
                     "voltage (kV)": voltage,
                     "E_max (eV)": max_transfer_ev(voltage, spec.species),
@@ -410,22 +411,27 @@ def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[floa
                         "sigma Mott (barn)": mott_cross_section_barn(voltage, spec.species, td),
                         "sigma McKinley-Feshbach (barn)": numbers.mckinley_feshbach_barn,
                     })  # fmt: skip
+                if sputter is not None:
+                    row["sputtered at this voltage"] = "yes" if row["E_max (eV)"] > sputter else "no"
                 rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _matching_threshold(thresholds: pd.DataFrame | None, sheet: str, species: str, depth: int
-                        ) -> tuple[float | None, str]:  # fmt: skip
-    """T_d of the exit-role kicked site of `sheet` at (species, depth), lowest over its symmetry sites."""
+                        ) -> tuple[float | None, float | None, str]:  # fmt: skip
+    """T_d and T_sputter of the exit-role kicked site of `sheet` at (species, depth), lowest over its
+    symmetry-distinct sites, and where they come from."""
     if thresholds is None or thresholds.empty:
-        return None, "not computed (knockon.dynamics off): E_f is only a lower bound"
+        return None, None, "not computed (knockon.dynamics off): E_f is only a lower bound"
     match = thresholds[(thresholds["sheet"] == sheet) & (thresholds["species"] == species)
                        & (thresholds["depth"] == depth) & (thresholds["role"] == "exit")]  # fmt: skip
     known = match["T_d (eV)"].dropna()
     if known.empty:
         why = "returned up to the highest kick" if len(match) else "site not kicked (knockon.dynamics.depths)"
-        return None, why
-    return float(known.min()), f"dynamics, {match['model'].iloc[0]}"
+        return None, None, why
+    sputter = match["T_sputter (eV)"].dropna() if "T_sputter (eV)" in match else pd.Series(dtype=float)
+    return (float(known.min()), float(sputter.min()) if len(sputter) else None,
+            f"dynamics, {match['model'].iloc[0]}")  # fmt: skip
 
 
 def records_table(calculated: Calculated) -> pd.DataFrame:

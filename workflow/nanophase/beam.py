@@ -19,6 +19,7 @@ import pandas as pd
 from nanophase import knockon
 
 TD_COLUMN = "T_d (eV)"
+TS_COLUMN = "T_sputter (eV)"
 NEGLIGIBLE_BARN = 1e-6  # below: no removal within any experiment (1e-6 b at 1e6 e/A^2/s: 8 days for half)
 
 
@@ -65,6 +66,7 @@ def read_thresholds(paths: list[str | Path]) -> pd.DataFrame:
                 TD_COLUMN: site["threshold_ev"],
                 "returned up to (eV)": low,
                 "outcome at T_d": site["outcome"],
+                TS_COLUMN: site["sputtering_ev"],
                 "note": site["note"],
                 "E_f static, same potential (eV)": site["static_formation_ev"],
                 "MD runs": site["runs"],
@@ -77,10 +79,11 @@ def read_thresholds(paths: list[str | Path]) -> pd.DataFrame:
             })  # fmt: skip
     frame = pd.DataFrame(rows)
     if not frame.empty:
-        frame["threshold (kV)"] = [
-            knockon.threshold_voltage_kv(td, s) if _known(td) else math.nan
-            for td, s in zip(frame[TD_COLUMN], frame["species"], strict=True)
-        ]
+        for column, energies in (("threshold (kV)", TD_COLUMN), ("sputtering threshold (kV)", TS_COLUMN)):
+            frame[column] = [
+                knockon.threshold_voltage_kv(t, s) if _known(t) else math.nan
+                for t, s in zip(frame[energies], frame["species"], strict=True)
+            ]
     return frame
 
 
@@ -89,28 +92,29 @@ def _known(value) -> bool:
 
 
 def beam_damage(thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settings: BeamSettings) -> pd.DataFrame:
-    """Per site and voltage: E_max, the Mott cross-section (static target and thermal), McKinley-Feshbach
-    beside it, and the time and dose for the beam to remove `removed_fraction` of such sites."""
+    """Per site and voltage: E_max; the Mott displacement cross-section at T_d (McKinley-Feshbach beside
+    it); the sputtering cross-section at T_sputter, static target and thermal; and the time and dose for
+    the beam to remove `removed_fraction` of such sites (sputtering only: a displaced atom stays)."""
     rows = []
     for _, site in thresholds.iterrows():
-        td, element = site[TD_COLUMN], site["species"]
+        td, ts, element = site[TD_COLUMN], site[TS_COLUMN], site["species"]
         for voltage in voltages_kv:
             row = {"sheet": site["sheet"], "site": site["site"], "voltage (kV)": voltage,
-                   "E_max (eV)": knockon.max_transfer_ev(voltage, element), TD_COLUMN: td}  # fmt: skip
+                   "E_max (eV)": knockon.max_transfer_ev(voltage, element), TD_COLUMN: td, TS_COLUMN: ts}  # fmt: skip
             if _known(td):
-                thermal = knockon.thermal_cross_section_barn(voltage, element, td,
+                row["sigma displacement Mott (barn)"] = knockon.mott_cross_section_barn(voltage, element, td)
+                row["sigma displacement McKinley-Feshbach (barn)"] = knockon.mckinley_feshbach_cross_section_barn(
+                    voltage, element, td)  # fmt: skip
+            thermal = 0.0  # never sputtered up to the highest kick: not removed at these voltages
+            if _known(ts):
+                thermal = knockon.thermal_cross_section_barn(voltage, element, ts,
                                                              settings.mean_square_velocity(element))  # fmt: skip
                 thermal = thermal if thermal >= NEGLIGIBLE_BARN else 0.0
-                row.update({
-                    "sigma Mott (barn)": knockon.mott_cross_section_barn(voltage, element, td),
-                    "sigma Mott thermal (barn)": thermal,
-                    "sigma McKinley-Feshbach (barn)": knockon.mckinley_feshbach_cross_section_barn(voltage, element, td),
-                    "dose to remove (e/A^2)": knockon.removal_dose_e_per_a2(thermal, settings.removed_fraction),
-                    "time to remove (s)": knockon.removal_time_s(thermal, settings.removed_fraction,
-                                                                 settings.dose_rate_e_per_a2_s),
-                })  # fmt: skip
-            else:
-                row["sigma Mott thermal (barn)"] = 0.0  # returned up to the highest kick: not displaced
+                row["sigma sputtering Mott (barn)"] = knockon.mott_cross_section_barn(voltage, element, ts)
+            row["sigma sputtering Mott thermal (barn)"] = thermal
+            row["dose to remove (e/A^2)"] = knockon.removal_dose_e_per_a2(thermal, settings.removed_fraction)
+            row["time to remove (s)"] = knockon.removal_time_s(thermal, settings.removed_fraction,
+                                                               settings.dose_rate_e_per_a2_s)  # fmt: skip
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -122,8 +126,9 @@ def thresholds_caption(thresholds: pd.DataFrame) -> str:
         "the relaxed pristine sheet (lateral supercell, no constraints) kicked with kinetic energy T along the "
         "beam (the sheet normal), NVE velocity Verlet (step bounded by the largest move per step), then "
         "quenched; 'exit' sites are pushed out through their own face (sputtering), 'entrance' sites into the "
-        "sheet. T_d = the lowest T that did not return (bisection, resolution in the settings); 'returned up "
-        "to' is the highest T that did. Potential: " + model + " (the ZBL screened-Coulomb repulsion added "
+        "sheet. T_d = the lowest T that did not return (bisection, resolution in the settings; the atom may "
+        "only move to a nearby site); 'returned up to' is the highest T that did; T_sputter = the lowest T "
+        "after which it left the sheet (exit sites; what removes atoms). Potential: " + model + " (the ZBL screened-Coulomb repulsion added "
         "below 0.6 x the covalent-radius sum). E_f static = relaxed vacancy + free atom - sheet with the same "
         "potential: a lower bound of T_d for sputtering. Machine-learned potential, not DFT: screening "
         "numbers; the threshold voltage is where E_max(V) = T_d."
@@ -132,12 +137,13 @@ def thresholds_caption(thresholds: pd.DataFrame) -> str:
 
 def damage_caption(settings: BeamSettings) -> str:
     return (
-        "What the beam does to each computed site: E_max (exact kinematics), the displacement cross-section "
+        "What the beam does to each computed site: E_max (exact kinematics); the displacement cross-section "
         "from the exact Mott cross-section (Dirac partial waves, point nucleus; McKinley-Feshbach, its first "
-        "order in alpha Z, beside it) at the site's T_d, and averaged over the target's velocity along the "
+        "order in alpha Z, beside it) at T_d; the sputtering cross-section at T_sputter, also averaged over "
+        "the target's velocity along the "
         f"beam (Meyer et al., PRL 108, 196102 (2012); Debye model, {settings.debye_temperature_k:g} K, sample "
         f"at {settings.temperature_k:g} K, zero-point motion {'included' if settings.zero_point else 'left out'}). "
         f"Time and dose for the beam to remove {100 * settings.removed_fraction:g} % of such sites at "
         f"{settings.dose_rate_e_per_a2_s:g} e/A^2/s: 1 - exp(-sigma D) (thermal cross-section). Sites that "
-        "returned up to the highest kick have no T_d and zero cross-section at these voltages."
+        "never sputtered up to the highest kick have zero sputtering cross-section at these voltages."
     )

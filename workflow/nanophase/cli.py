@@ -54,18 +54,24 @@ def _calc(args: argparse.Namespace) -> int:
 def _knockon(args: argparse.Namespace) -> int:
     from nanophase.knockon import knock_on, recommended_cross_section
 
+    energies = {f"E_d = {args.ed:g} eV": args.ed} if args.ed is not None else {}
+    if args.td is not None:
+        import pandas as pd
+
+        table = pd.read_csv(args.td)
+        for _, row in table[(table["species"] == args.element) & table["T_d (eV)"].notna()].iterrows():
+            energies[f"{row['sheet']} {row['site']}: T_d = {row['T_d (eV)']:.2f} eV"] = float(row["T_d (eV)"])
+        if not energies:
+            raise SystemExit(f"--td {args.td}: no computed T_d of {args.element}")
     for voltage in args.voltage:
-        result = knock_on(args.element, voltage, args.ed)
-        line = (f"{args.element} at {voltage:g} kV: E_max = {result.max_transfer_ev:.3f} eV"
-                f" (Egerton's form {result.max_transfer_egerton_ev:.3f} eV)")  # fmt: skip
-        if args.ed is not None:
-            line += (
-                f"; E_d = {args.ed:g} eV -> threshold {result.threshold_voltage_kv:.1f} kV;"
-                f" sigma_McKinley-Feshbach = {result.mckinley_feshbach_barn:.2f} b,"
-                f" sigma_Rutherford = {result.rutherford_barn:.2f} b"
-                f" (use {recommended_cross_section(args.element)} for Z of {args.element})"
-            )
-        print(line)
+        result = knock_on(args.element, voltage)
+        print(f"{args.element} at {voltage:g} kV: E_max = {result.max_transfer_ev:.3f} eV"
+              f" (Egerton's form {result.max_transfer_egerton_ev:.3f} eV)")  # fmt: skip
+        for label, energy in energies.items():
+            site = knock_on(args.element, voltage, energy)
+            print(f"  {label} -> threshold {site.threshold_voltage_kv:.1f} kV; sigma_Mott = {site.mott_barn:.2f} b,"
+                  f" sigma_McKinley-Feshbach = {site.mckinley_feshbach_barn:.2f} b"
+                  f" (use {recommended_cross_section(args.element)} for Z of {args.element})")  # fmt: skip
     return 0
 
 
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     knockon.add_argument(
         "--ed", type=float, help="displacement energy, eV: adds threshold and cross-sections"
     )
+    knockon.add_argument("--td", help="displacement_thresholds.csv of a run: every computed T_d of the element")
     knockon.set_defaults(handler=_knockon)
     table = commands.add_parser("table", help="pretty-print a CSV table of results")
     table.add_argument("csv")

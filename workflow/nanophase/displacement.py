@@ -346,6 +346,8 @@ class SiteThreshold:
     runs: list[KickRun]
     static_formation_ev: float | None = None  # E_f against the free atom with the same potential, relaxed
     seconds: float = 0.0
+    sputtering_ev: float | None = None  # exit sites: the lowest kick that sputtered (>= T_d)
+    sputtering_bracket_ev: tuple[float, float] = (math.nan, math.nan)
 
 
 def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -> tuple[float | None, tuple, str, str]:
@@ -401,7 +403,9 @@ class RunLog:
 
 def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSettings, high_ev: float,
                    log: RunLog) -> SiteThreshold:  # fmt: skip
-    """Bisect T_d of one site (runs taken from `log` where done before)."""
+    """Bisect T_d of one site (runs taken from `log` where done before); for an exit site also the
+    sputtering threshold, the lowest kick after which the atom leaves the sheet (an atom displaced to a
+    nearby site is not removed by the beam)."""
     runs: list[KickRun] = []
     started = time.perf_counter()
 
@@ -414,7 +418,27 @@ def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSetti
         return done
 
     threshold, bracket, outcome, note = bisect_threshold(run, settings.min_kick_ev, high_ev, settings.resolution_ev)
-    return SiteThreshold(site, threshold, bracket, outcome, note, runs, seconds=time.perf_counter() - started)
+    result = SiteThreshold(site, threshold, bracket, outcome, note, runs)
+    if site.role == "exit" and threshold is not None:
+        result.sputtering_ev, result.sputtering_bracket_ev = sputtering_threshold(run, runs, settings.resolution_ev)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def sputtering_threshold(run, runs: list[KickRun], resolution_ev: float) -> tuple[float | None, tuple]:
+    """Bisection between the highest kick that did not sputter and the lowest that did (runs so far)."""
+    sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
+    if not sputtered:
+        return None, (max(r.energy_ev for r in runs), math.inf)
+    high = min(sputtered)
+    low = max((r.energy_ev for r in runs if r.outcome != SPUTTERED and r.energy_ev < high), default=0.0)
+    while high - low > resolution_ev:
+        middle = 0.5 * (low + high)
+        trial = run(middle)
+        if trial.outcome == FAILED:
+            return None, (low, high)
+        low, high = (low, middle) if trial.outcome == SPUTTERED else (middle, high)
+    return high, (low, high)
 
 
 def static_formation_energy(sheet: Atoms, calculator, site: KickSite, atom_energy_ev: float,

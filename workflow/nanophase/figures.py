@@ -69,14 +69,14 @@ def beam_damage_figure(damage: pd.DataFrame, stem: Path) -> list[Path]:
     for (sheet, site), curve in damage.groupby(["sheet", "site"]):
         curve = curve.sort_values("voltage (kV)")
         label = f"{sheet}: {site}"
-        top.plot(curve["voltage (kV)"], curve["sigma Mott thermal (barn)"], marker="o", label=label)
+        top.plot(curve["voltage (kV)"], curve["sigma sputtering Mott thermal (barn)"], marker="o", label=label)
         if "time to remove (s)" in curve:
             finite = curve[np.isfinite(curve["time to remove (s)"].astype(float))]
             bottom.semilogy(finite["voltage (kV)"], finite["time to remove (s)"], marker="o", label=label)
     for ax in (top, bottom):
         for voltage in (80, 200, 300):
             ax.axvline(voltage, color="0.7", lw=0.6)
-    top.set(ylabel="sigma Mott, thermal (barn)")
+    top.set(ylabel="sputtering sigma, Mott thermal (barn)")
     bottom.set(xlabel="accelerating voltage (kV)", ylabel="time to remove (s)")
     top.legend(fontsize=6)
     return _save(fig, stem)

@@ -112,8 +112,8 @@ def mckinley_feshbach_cross_section_barn(
 
 
 def recommended_cross_section(element: str) -> str:
-    """Which cross-section suits the element: McKinley-Feshbach below Z = 28, Rutherford from there."""
-    return "mckinley-feshbach" if atomic_numbers[element] < 28 else "rutherford"
+    """Which cross-section suits the element: McKinley-Feshbach below Z = 28, the exact Mott from there."""
+    return "mckinley-feshbach" if atomic_numbers[element] < 28 else "mott"
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,7 @@ class KnockOn:
     threshold_voltage_kv: float | None = None
     mckinley_feshbach_barn: float | None = None
     rutherford_barn: float | None = None
+    mott_barn: float | None = None
 
 
 def knock_on(element: str, voltage_kv: float, displacement_energy_ev: float | None = None) -> KnockOn:
@@ -144,6 +145,7 @@ def knock_on(element: str, voltage_kv: float, displacement_energy_ev: float | No
                 voltage_kv, element, displacement_energy_ev
             ),
             rutherford_barn=rutherford_cross_section_barn(voltage_kv, element, displacement_energy_ev),
+            mott_barn=mott_cross_section_barn(voltage_kv, element, displacement_energy_ev),
         )
     return KnockOn(element=element, voltage_kv=voltage_kv, **numbers)
 
