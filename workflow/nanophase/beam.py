@@ -47,8 +47,21 @@ def highest_kick_ev(species: list[str] | tuple[str, ...], voltages_kv: list[floa
     return {s: 1.25 * knockon.max_transfer_ev(max(voltages_kv), s) for s in species}
 
 
-def read_thresholds(paths: list[str | Path]) -> pd.DataFrame:
-    """One row per kicked site of every sheet record (nanophase.displacement.sheet_thresholds)."""
+def read_thresholds(paths: list[str | Path], checks: list[str | Path] = ()) -> pd.DataFrame:
+    """One row per kicked site of every sheet record (nanophase.displacement.sheet_thresholds); with DFT
+    checks (nanophase.displacement.dft_check), the checked site's small-cell MLIP and GPAW brackets."""
+    checked = {}
+    for path in checks:
+        check = json.loads(Path(path).read_text())
+        low, high = check["sputtering_bracket_ev"]
+        mlip = check["mlip_small_cell"]
+        checked[(check["sheet"], check["site"])] = {
+            "check cell atoms": check["atoms"],
+            "T_sputter MLIP, check cell (eV)": mlip["sputtering_ev"],
+            "T_sputter GPAW, check cell (eV)": f"({low:.2f}, {high:.2f}]",
+            "GPAW check MD steps": check["md_steps"],
+            "GPAW check seconds": check["seconds"],
+        }
     rows = []
     for path in paths:
         record = json.loads(Path(path).read_text())
@@ -76,6 +89,7 @@ def read_thresholds(paths: list[str | Path]) -> pd.DataFrame:
                 "model": f"{record['model']} {record['model_version']} + ZBL",
                 "atoms": record["sheet_info"]["atoms"],
                 "supercell": "x".join(str(n) for n in record["sheet_info"]["supercell"]),
+                **checked.get((record["sheet"], where["label"]), {}),
             })  # fmt: skip
     frame = pd.DataFrame(rows)
     if not frame.empty:

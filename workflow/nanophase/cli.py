@@ -51,6 +51,37 @@ def _calc(args: argparse.Namespace) -> int:
     return 0
 
 
+def _kick_check(args: argparse.Namespace) -> int:
+    """The DFT check of a sheet's knock-on threshold (rule displacement_check; runs under MPI)."""
+    from gpaw import GPAW
+
+    from nanophase.calculators import CalcSettings
+    from nanophase.calculators.gpaw_calc import gpaw_parameters
+    from nanophase.displacement import DFTCheckSettings, KickSettings, RunLog, dft_check
+    from nanophase.structio import read_structure
+
+    record = json.loads(Path(args.record).read_text())
+    slab = read_structure(args.structure)
+    slab.set_constraint()
+    kicks = KickSettings.from_config(json.loads(args.dynamics))
+    settings = CalcSettings(**json.loads(args.settings))
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    probe = slab.copy()
+    probe.pbc = (True, True, False)
+    parameters = gpaw_parameters(probe, settings, {}, str(workdir / "gpaw.txt"))
+    parameters["symmetry"] = "off"  # the kick breaks every symmetry
+    calculator = GPAW(**parameters)
+    result = dft_check(slab, calculator, record, kicks, DFTCheckSettings.from_config(json.loads(args.check)),
+                       RunLog(workdir / "runs.json", write=world.rank == 0))  # fmt: skip
+    result["settings"] = {"code": "gpaw", "fingerprint_settings": json.loads(args.settings)}
+    if world.rank == 0:
+        from nanophase.atomic import atomic_write_text
+
+        atomic_write_text(args.output, json.dumps(result, indent=1))
+    return 0
+
+
 def _knockon(args: argparse.Namespace) -> int:
     from nanophase.knockon import knock_on, recommended_cross_section
 
@@ -104,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     knockon.add_argument("--td", help="displacement_thresholds.csv of a run: every computed T_d of the element")
     knockon.set_defaults(handler=_knockon)
+    check = commands.add_parser("kick-check", help="DFT check of a sheet's knock-on threshold (rule entry point)")
+    for option in ("--structure", "--record", "--dynamics", "--check", "--settings", "--workdir", "--output"):
+        check.add_argument(option, required=True)
+    check.set_defaults(handler=_kick_check)
     table = commands.add_parser("table", help="pretty-print a CSV table of results")
     table.add_argument("csv")
     table.add_argument("--digits", type=int, default=6, help="significant digits of floats")

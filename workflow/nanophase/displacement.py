@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,7 @@ def dynamics_choice(cfg: dict) -> tuple[bool, str]:
     """Whether the kicks run (knockon.dynamics.enabled: auto = when the model is installed) and why."""
     from nanophase.calculators.mlip_calc import INSTALL_HINT, mlip_available
 
+    KickSettings.from_config(cfg)  # a bad value fails here, at planning, before any job
     enabled, model = cfg.get("enabled", "auto"), cfg.get("model", "chgnet")
     if enabled is False:
         return False, "knockon.dynamics.enabled is false"
@@ -384,8 +385,8 @@ def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -
 class RunLog:
     """The runs of one sheet, kept in a JSON file after every run: an interrupted job redoes none of them."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: Path, write: bool = True):
+        self.path, self.write = Path(path), write  # under MPI only rank 0 writes
         self.runs: dict[str, dict] = json.loads(self.path.read_text()) if self.path.exists() else {}
 
     @staticmethod
@@ -398,7 +399,8 @@ class RunLog:
 
     def put(self, site: KickSite, run: KickRun) -> None:
         self.runs[self.key(site, run.energy_ev)] = asdict(run)
-        atomic_write_text(self.path, json.dumps(self.runs, indent=1))
+        if self.write:
+            atomic_write_text(self.path, json.dumps(self.runs, indent=1))
 
 
 def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSettings, high_ev: float,
@@ -495,7 +497,7 @@ def relaxed_sheet(slab: Atoms, calculator, settings: KickSettings, workdir: Path
 
 
 def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kick_ev: dict[str, float],
-                     workdir: str | Path) -> dict:  # fmt: skip
+                     workdir: str | Path, small_cell: bool = False) -> dict:  # fmt: skip
     """T_d of every requested site of one sheet (a pristine slab), as a JSON-ready record.
 
     `highest_kick_ev` is the top of the bisection per species (E_max at the study's highest voltage, with
@@ -516,7 +518,7 @@ def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kic
         threshold.static_formation_ev = static_formation_energy(sheet, calculator, site,
                                                                 atom_energies[site.species], settings)  # fmt: skip
         results.append(threshold)
-    return {
+    record = {
         "sheet": name,
         "model": settings.model,
         "model_version": model_version(settings.model),
@@ -524,6 +526,11 @@ def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kic
         "sheet_info": sheet_info,
         "sites": [_site_record(r) for r in results],
     }
+    lowest = lowest_site(record)
+    if small_cell and lowest is not None:  # the DFT check's counterpart: the same site on the small cell
+        high = settings.max_kick_ev or highest_kick_ev[lowest["site"]["species"]]
+        record["small_cell"] = small_cell_threshold(slab, settings, lowest["site"], high, workdir / "small-cell")
+    return record
 
 
 def _site_record(result: SiteThreshold) -> dict:
@@ -534,3 +541,84 @@ def _site_record(result: SiteThreshold) -> dict:
     record["failed_runs"] = sum(1 for r in result.runs if r.outcome == FAILED or r.reason)
     record["run_log"] = [asdict(r) for r in result.runs]
     return record
+
+
+# --- the DFT check --------------------------------------------------------------------------------------
+# Born-Oppenheimer MD with the study's own DFT settings on the sheet's primitive in-plane cell (a 2x2 kick
+# cell is out of reach of a laptop), for the site with the lowest MLIP sputtering threshold. The MLIP is
+# bisected on the same small cell, so the two are compared like for like; the DFT side brackets its
+# threshold with a few kicks around the MLIP one.
+
+
+@dataclass(frozen=True)
+class DFTCheckSettings:
+    """knockon.dft_check of the config."""
+
+    enabled: bool = False
+    half_width_ev: float = 0.5
+    duration_fs: float = 150.0
+    max_runs: int = 4
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> DFTCheckSettings:
+        return cls(**(cfg or {}))
+
+
+def lowest_site(record: dict) -> dict | None:
+    """The exit site with the lowest sputtering threshold of a sheet record (None if none sputtered)."""
+    sputtered = [s for s in record["sites"] if s["sputtering_ev"] is not None]
+    return min(sputtered, key=lambda s: s["sputtering_ev"]) if sputtered else None
+
+
+def same_site(sheet: Atoms, settings: KickSettings, like: dict) -> KickSite:
+    """The site of `sheet` in the same place as `like` (a site record of another cell of the same slab)."""
+    wanted = replace(settings, species=(like["species"],), roles=(like["role"],), depths=(like["depth"],))
+    sites = [s for s in kick_sites(sheet, wanted) if s.face == like["face"]]
+    return sites[0]
+
+
+def small_cell_threshold(slab: Atoms, settings: KickSettings, like: dict, high_ev: float, workdir: Path) -> dict:
+    """The MLIP thresholds of the site `like` on the slab's own in-plane cell (the DFT check's cell)."""
+    small = replace(settings, min_lateral_a=0.0)
+    calculator = collision_calculator(small)
+    sheet, info = relaxed_sheet(slab, calculator, small, workdir)
+    site = same_site(sheet, small, like)
+    result = site_threshold(sheet, calculator, site, small, high_ev, RunLog(workdir / "runs.json"))
+    return {"site": site.label, "index": site.index, "atoms": info["atoms"], "threshold_ev": result.threshold_ev,
+            "sputtering_ev": result.sputtering_ev, "sputtering_bracket_ev": result.sputtering_bracket_ev,
+            "seconds": result.seconds}  # fmt: skip
+
+
+def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, check: DFTCheckSettings,
+              log: RunLog) -> dict:  # fmt: skip
+    """Kicks with `calculator` (GPAW) around the MLIP small-cell sputtering threshold of the record's lowest
+    site: the lowest kick that sputtered and the highest that did not, at most check.max_runs runs."""
+    started = time.perf_counter()
+    mlip = record["small_cell"]
+    sheet = kick_supercell(slab, 0.0, settings.escape_distance_a + 4.0)
+    like = lowest_site(record)["site"]
+    site = same_site(sheet, settings, like)
+    sheet.pbc = (True, True, False)  # GPAW: zero boundary conditions along the normal
+    md = replace(settings, duration_fs=check.duration_fs)
+    centre = mlip["sputtering_ev"]
+    energies = [centre - check.half_width_ev, centre + check.half_width_ev]
+    runs = []
+    while energies and len(runs) < check.max_runs:
+        energy = round(energies.pop(0), 6)
+        run = log.get(site, energy)
+        if run is None:
+            run = run_kick(sheet, calculator, site, energy, md)
+            log.put(site, run)
+        runs.append(run)
+        sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
+        kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED)]
+        if not energies and not sputtered:
+            energies = [max(kept, default=energy) + 2 * check.half_width_ev]
+        elif not energies and sputtered and not [e for e in kept if e < min(sputtered)]:
+            energies = [min(sputtered) - 2 * check.half_width_ev]
+    sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
+    below = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED) and r.energy_ev < min(sputtered, default=math.inf)]
+    return {"sheet": record["sheet"], "site": site.label, "atoms": len(sheet),
+            "sputtering_bracket_ev": (max(below, default=math.nan), min(sputtered, default=math.nan)),
+            "mlip_small_cell": mlip, "runs": [asdict(r) for r in runs], "md_steps": sum(r.steps for r in runs),
+            "seconds": time.perf_counter() - started}  # fmt: skip

@@ -322,3 +322,6 @@ logger.info(
 KNOCKON = "results/knockon"
 SHEETS = [model.name for model in STUDY.slabs]
 THRESHOLD_FILES = [f"{KNOCKON}/{sheet}.json" for sheet in SHEETS] if KICKS_ENABLED else []
+# the GPAW check of each sheet's lowest threshold (opt-in: minutes per sheet on a laptop)
+DFT_CHECK = KICKS_ENABLED and BACKEND == "gpaw" and config["knockon"]["dft_check"]["enabled"]
+CHECK_FILES = [f"{KNOCKON}/{sheet}-dft-check.json" for sheet in SHEETS] if DFT_CHECK else []

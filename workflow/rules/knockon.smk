@@ -17,13 +17,41 @@ rule displacement_thresholds:
     params:
         dynamics=config["knockon"]["dynamics"],
         voltages=config["knockon"]["voltages_kv"],
+        small_cell=DFT_CHECK,
     script:
         "../scripts/displacement_thresholds.py"
 
 
+# the lowest threshold of a sheet again with GPAW (the study's DFT settings), on the sheet's own cell
+rule displacement_check:
+    input:
+        structure=final_path("{sheet}"),
+        record=f"{KNOCKON}/{{sheet}}.json",
+    output:
+        f"{KNOCKON}/{{sheet}}-dft-check.json",
+    log:
+        "logs/knockon/{sheet}-dft-check.log",
+    wildcard_constraints:
+        sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    threads: 2
+    conda:
+        CONDA_ENV
+    params:
+        launcher=calc_launcher,
+        dynamics=json.dumps(config["knockon"]["dynamics"]),
+        check=json.dumps(config["knockon"]["dft_check"]),
+        settings=CALC_SETTINGS_JSON,
+        workdir=lambda wildcards: f"{KNOCKON}/{wildcards.sheet}-dft-check.work",
+    shell:
+        "{params.launcher} -m nanophase kick-check --structure {input.structure} --record {input.record}"
+        " --dynamics '{params.dynamics}' --check '{params.check}' --settings '{params.settings}'"
+        " --workdir {params.workdir} --output {output} > {log} 2>&1"
+
+
 rule beam_damage:
     input:
-        THRESHOLD_FILES,
+        thresholds=THRESHOLD_FILES,
+        checks=CHECK_FILES,
     output:
         tables=expand(
             f"{TABLES}/{{stem}}.{{ext}}",

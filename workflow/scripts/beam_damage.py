@@ -12,7 +12,7 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     settings = BeamSettings.from_config(snakemake.params.knockon)
-    thresholds = read_thresholds(snakemake.input)
+    thresholds = read_thresholds(snakemake.input.thresholds, snakemake.input.checks)
     damage = beam_damage(thresholds, tuple(snakemake.params.knockon["voltages_kv"]), settings)
     tables = Path(snakemake.output.tables[0]).parent
     write_table(thresholds, tables / "displacement_thresholds", thresholds_caption(thresholds))

@@ -20,7 +20,8 @@ with log_to(snakemake.log[0]) as log:
     # the runs of these settings only: a changed setting starts a fresh folder
     workdir = Path(snakemake.output[0]).with_suffix(".work") / settings.fingerprint()
     record = sheet_thresholds(read_structure(snakemake.input[0]), sheet, settings,
-                              highest_kick_ev(settings.species, snakemake.params.voltages), workdir)  # fmt: skip
+                              highest_kick_ev(settings.species, snakemake.params.voltages), workdir,
+                              small_cell=snakemake.params.small_cell)  # fmt: skip
     atomic_write_text(snakemake.output[0], json.dumps(record, indent=1))
     for site in record["sites"]:
         log.info("%s: T_d %s eV (%s) in %d runs, %.0f s; static E_f %.2f eV", site["site"]["label"],
