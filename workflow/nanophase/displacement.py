@@ -420,6 +420,10 @@ def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSetti
         return done
 
     threshold, bracket, outcome, note = bisect_threshold(run, settings.min_kick_ev, high_ev, settings.resolution_ev)
+    deciding = [r for r in runs if r.energy_ev in bracket and r.time_fs >= settings.duration_fs]
+    if deciding:  # the quench, not the dynamics, decided: a soft sheet whose atom was still on its way
+        note = "; ".join(filter(None, [note, f"the runs at T_d reached duration_fs ({settings.duration_fs:g} fs) "
+                                       "before the atom settled: T_d depends on the run length"]))  # fmt: skip
     result = SiteThreshold(site, threshold, bracket, outcome, note, runs)
     if site.role == "exit" and threshold is not None:
         result.sputtering_ev, result.sputtering_bracket_ev = sputtering_threshold(run, runs, settings.resolution_ev)
