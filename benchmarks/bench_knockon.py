@@ -35,14 +35,18 @@ def main() -> None:
     total_s = snakemake(scratch, study_configs(sources, scratch), "beam_damage", "--cores", str(cores))
     sites = pd.read_csv(scratch / "results" / "tables" / "displacement_thresholds.csv")
     rows = [
-        (f"`snakemake --cores {cores} beam_damage`, {' + '.join(sources)}, after structures", f"{total_s:.0f} s", ""),
+        (f"`snakemake --cores {cores} beam_damage`, {' + '.join(sources)}, after structures",
+         f"{total_s:.0f} s", ""),
         ("baseline, same run: `snakemake structures`", f"{structures_s:.1f} s", ""),
     ]  # fmt: skip
     for _, site in sites.iterrows():
         rows.append((f"{site['sheet']}: {site['site']} ({site['atoms']} atoms)",
-                     f"{site['seconds']:.0f} s, {site['MD runs']} runs, {site['MD steps']} steps, T_d {site['T_d (eV)']:.2f} eV",
+                     f"{site['seconds']:.0f} s, {site['MD runs']} runs, {site['MD steps']} steps, "
+                     f"T_d {site['T_d (eV)']:.2f} eV",
                      f"goal <= {GOAL_S_PER_SITE:.0f} s"))  # fmt: skip
-    stamp = f"{datetime.date.today()}, {platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    stamp = (
+        f"{datetime.date.today()}, {platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    )
     lines = [f"# knock-on dynamics, {name} ({stamp})", "", "| measurement | value | goal |", "|---|---|---|",
              *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]  # fmt: skip
     publish(lines, f"knockon_{name}")

@@ -108,10 +108,14 @@ def test_nve_without_a_kick_conserves_energy(wz_sheet):
 
 
 @needs_chgnet
-def test_bisection_matches_a_brute_force_scan_and_sputtering_needs_the_static_formation_energy(wz_sheet, tmp_path):
+def test_bisection_matches_a_brute_force_scan_and_sputtering_needs_the_static_formation_energy(
+    wz_sheet, tmp_path
+):
     sheet, calculator, _ = wz_sheet
     site = dd.kick_sites(sheet, SMALL)[0]
-    result = dd.site_threshold(sheet, calculator, site, SMALL, SMALL.max_kick_ev, dd.RunLog(tmp_path / "runs.json"))
+    result = dd.site_threshold(
+        sheet, calculator, site, SMALL, SMALL.max_kick_ev, dd.RunLog(tmp_path / "runs.json")
+    )
     assert result.threshold_ev is not None and result.outcome not in (dd.RETURNED, dd.FAILED)
     low, high = result.bracket_ev
     assert high - low <= SMALL.resolution_ev and high == result.threshold_ev

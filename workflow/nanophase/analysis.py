@@ -385,7 +385,8 @@ def knockon_sites(study: Study, vacancies: pd.DataFrame, voltages_kv: tuple[floa
         for spec in model.vacancies:
             if len(spec.removed) != 1:
                 continue
-            static = float(vacancies.loc[vacancies["structure"] == spec.name, "E_f atom (eV/vacancy)"].iloc[0])
+            row_of_site = vacancies["structure"] == spec.name
+            static = float(vacancies.loc[row_of_site, "E_f atom (eV/vacancy)"].iloc[0])
             td, sputter, source = _matching_threshold(thresholds, model.name, spec.species, spec.depth)
             can = "sputtering (exit face)" if spec.depth == 0 else "Frenkel pair (cannot leave the sheet)"
             for voltage in voltages_kv:

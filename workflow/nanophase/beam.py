@@ -105,7 +105,9 @@ def _known(value) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def beam_damage(thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settings: BeamSettings) -> pd.DataFrame:
+def beam_damage(
+    thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settings: BeamSettings
+) -> pd.DataFrame:
     """Per site and voltage: E_max; the Mott displacement cross-section at T_d (McKinley-Feshbach beside
     it); the sputtering cross-section at T_sputter, static target and thermal; and the time and dose for
     the beam to remove `removed_fraction` of such sites (sputtering only: a displaced atom stays)."""
@@ -113,51 +115,69 @@ def beam_damage(thresholds: pd.DataFrame, voltages_kv: tuple[float, ...], settin
     for _, site in thresholds.iterrows():
         td, ts, element = site[TD_COLUMN], site[TS_COLUMN], site["species"]
         for voltage in voltages_kv:
-            row = {"sheet": site["sheet"], "site": site["site"], "voltage (kV)": voltage,
-                   "E_max (eV)": knockon.max_transfer_ev(voltage, element), TD_COLUMN: td, TS_COLUMN: ts}  # fmt: skip
+            row = {
+                "sheet": site["sheet"],
+                "site": site["site"],
+                "voltage (kV)": voltage,
+                "E_max (eV)": knockon.max_transfer_ev(voltage, element),
+                TD_COLUMN: td,
+                TS_COLUMN: ts,
+            }
             if _known(td):
                 row["sigma displacement Mott (barn)"] = knockon.mott_cross_section_barn(voltage, element, td)
-                row["sigma displacement McKinley-Feshbach (barn)"] = knockon.mckinley_feshbach_cross_section_barn(
-                    voltage, element, td)  # fmt: skip
+                row["sigma displacement McKinley-Feshbach (barn)"] = (
+                    knockon.mckinley_feshbach_cross_section_barn(voltage, element, td)
+                )
             thermal = 0.0  # never sputtered up to the highest kick: not removed at these voltages
             if _known(ts):
-                thermal = knockon.thermal_cross_section_barn(voltage, element, ts,
-                                                             settings.mean_square_velocity(element))  # fmt: skip
+                spread = settings.mean_square_velocity(element)
+                thermal = knockon.thermal_cross_section_barn(voltage, element, ts, spread)
                 thermal = thermal if thermal >= NEGLIGIBLE_BARN else 0.0
                 row["sigma sputtering Mott (barn)"] = knockon.mott_cross_section_barn(voltage, element, ts)
+            fraction = settings.removed_fraction
             row["sigma sputtering Mott thermal (barn)"] = thermal
-            row["dose to remove (e/A^2)"] = knockon.removal_dose_e_per_a2(thermal, settings.removed_fraction)
-            row["time to remove (s)"] = knockon.removal_time_s(thermal, settings.removed_fraction,
-                                                               settings.dose_rate_e_per_a2_s)  # fmt: skip
+            row["dose to remove (e/A^2)"] = knockon.removal_dose_e_per_a2(thermal, fraction)
+            row["time to remove (s)"] = knockon.removal_time_s(
+                thermal, fraction, settings.dose_rate_e_per_a2_s
+            )
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def thresholds_caption(thresholds: pd.DataFrame) -> str:
     model = ", ".join(sorted(set(thresholds["model"]))) if not thresholds.empty else "none"
+    check = (
+        " The DFT check (GPAW, the study's own settings, Born-Oppenheimer MD on the sheet's in-plane cell, "
+        "no quench): kicks around the MLIP T_sputter of the same small cell; its column brackets the GPAW "
+        "T_sputter as (highest kick kept, lowest kick sputtered]."
+        if "T_sputter GPAW, check cell (eV)" in thresholds
+        else ""
+    )
     return (
-        "Displacement thresholds T_d by collision dynamics (Komsa et al., PRL 109, 035503 (2012)): one atom of "
-        "the relaxed pristine sheet (lateral supercell, no constraints) kicked with kinetic energy T along the "
-        "beam (the sheet normal), NVE velocity Verlet (step bounded by the largest move per step), then "
-        "quenched; 'exit' sites are pushed out through their own face (sputtering), 'entrance' sites into the "
-        "sheet. T_d = the lowest T that did not return (bisection, resolution in the settings; the atom may "
-        "only move to a nearby site); 'returned up to' is the highest T that did; T_sputter = the lowest T "
-        "after which it left the sheet (exit sites; what removes atoms). Potential: " + model + " (the ZBL screened-Coulomb repulsion added "
-        "below 0.6 x the covalent-radius sum). E_f static = relaxed vacancy + free atom - sheet with the same "
-        "potential: a lower bound of T_d for sputtering. Machine-learned potential, not DFT: screening "
-        "numbers; the threshold voltage is where E_max(V) = T_d."
+        "Displacement thresholds by collision dynamics (Komsa et al., PRL 109, 035503 (2012)): one atom of "
+        "the relaxed pristine sheet (lateral supercell, no constraints) kicked with kinetic energy T along "
+        "the beam (the sheet normal), NVE velocity Verlet (step bounded by the largest move per step), then "
+        "quenched; 'exit' sites are pushed out through their own face (sputtering), 'entrance' sites into "
+        "the sheet. T_d = the lowest T after which the atom did not return (bisection; it may only have "
+        "moved to a nearby site); 'returned up to' = the highest T that did; T_sputter = the lowest T after "
+        "which it left the sheet (exit sites; what removes atoms). A note says when the runs at T_d reached "
+        f"the run length before the atom settled. Potential: {model} (the ZBL screened-Coulomb repulsion "
+        "added below 0.6 x the covalent-radius sum). E_f static = relaxed vacancy + free atom - sheet with "
+        "the same potential: a lower bound of T_sputter. Machine-learned potential, not DFT: screening "
+        "numbers; a threshold voltage is where E_max(V) equals the threshold." + check
     )
 
 
 def damage_caption(settings: BeamSettings) -> str:
+    zero_point = "included" if settings.zero_point else "left out"
     return (
-        "What the beam does to each computed site: E_max (exact kinematics); the displacement cross-section "
-        "from the exact Mott cross-section (Dirac partial waves, point nucleus; McKinley-Feshbach, its first "
-        "order in alpha Z, beside it) at T_d; the sputtering cross-section at T_sputter, also averaged over "
-        "the target's velocity along the "
-        f"beam (Meyer et al., PRL 108, 196102 (2012); Debye model, {settings.debye_temperature_k:g} K, sample "
-        f"at {settings.temperature_k:g} K, zero-point motion {'included' if settings.zero_point else 'left out'}). "
-        f"Time and dose for the beam to remove {100 * settings.removed_fraction:g} % of such sites at "
-        f"{settings.dose_rate_e_per_a2_s:g} e/A^2/s: 1 - exp(-sigma D) (thermal cross-section). Sites that "
-        "never sputtered up to the highest kick have zero sputtering cross-section at these voltages."
+        "What the beam does to each computed site: E_max (exact kinematics); the displacement "
+        "cross-section from the exact Mott cross-section (Dirac partial waves, point nucleus; "
+        "McKinley-Feshbach, its first order in alpha Z, beside it) at T_d; the sputtering cross-section at "
+        "T_sputter, also averaged over the target's velocity along the beam (Meyer et al., PRL 108, 196102 "
+        f"(2012); Debye model, {settings.debye_temperature_k:g} K, sample at {settings.temperature_k:g} K, "
+        f"zero-point motion {zero_point}). Time and dose for the beam to remove "
+        f"{100 * settings.removed_fraction:g} % of such sites at {settings.dose_rate_e_per_a2_s:g} e/A^2/s: "
+        "1 - exp(-sigma D) (thermal cross-section). Sites never sputtered up to the highest kick have zero "
+        "sputtering cross-section at these voltages."
     )

@@ -100,7 +100,8 @@ def _knockon(args: argparse.Namespace) -> int:
               f" (Egerton's form {result.max_transfer_egerton_ev:.3f} eV)")  # fmt: skip
         for label, energy in energies.items():
             site = knock_on(args.element, voltage, energy)
-            print(f"  {label} -> threshold {site.threshold_voltage_kv:.1f} kV; sigma_Mott = {site.mott_barn:.2f} b,"
+            print(f"  {label} -> threshold {site.threshold_voltage_kv:.1f} kV;"
+                  f" sigma_Mott = {site.mott_barn:.2f} b,"
                   f" sigma_McKinley-Feshbach = {site.mckinley_feshbach_barn:.2f} b"
                   f" (use {recommended_cross_section(args.element)} for Z of {args.element})")  # fmt: skip
     return 0
@@ -133,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     knockon.add_argument(
         "--ed", type=float, help="displacement energy, eV: adds threshold and cross-sections"
     )
-    knockon.add_argument("--td", help="displacement_thresholds.csv of a run: every computed T_d of the element")
+    knockon.add_argument("--td", help="a run's displacement_thresholds.csv: every computed T_d of the element")
     knockon.set_defaults(handler=_knockon)
-    check = commands.add_parser("kick-check", help="DFT check of a sheet's knock-on threshold (rule entry point)")
+    check = commands.add_parser("kick-check", help="DFT check of a sheet's knock-on threshold (a rule's)")
     for option in ("--structure", "--record", "--dynamics", "--check", "--settings", "--workdir", "--output"):
         check.add_argument(option, required=True)
     check.set_defaults(handler=_kick_check)

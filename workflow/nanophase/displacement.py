@@ -36,7 +36,7 @@ REARRANGED = "sheet rearranged"
 
 @dataclass(frozen=True)
 class KickSettings:
-    """knockon.dynamics of the config: which sites, which potential, how the MD runs and how T_d is bisected."""
+    """knockon.dynamics of the config: the sites, the potential, the MD and the bisection of T_d."""
 
     model: str = "chgnet"
     species: tuple[str, ...] = ("Se",)
@@ -196,7 +196,8 @@ def nve(atoms: Atoms, velocities: np.ndarray, settings: KickSettings, step_scale
     max_displacement_a / v_max and sqrt(2 max_displacement_a / a_max) (times step_scale).
 
     `watch(atoms, velocities, time_fs)` may return an outcome to stop early. Returns (outcome or None,
-    steps, time_fs, drift eV/atom, final velocities). Raises KickFailed on overlap, non-finite forces or drift above the bound.
+    steps, time_fs, drift eV/atom, final velocities). Raises KickFailed on overlap, non-finite forces or
+    drift above the bound.
     """
     masses = atoms.get_masses()[:, None]
     forces = atoms.get_forces()
@@ -219,11 +220,15 @@ def nve(atoms: Atoms, velocities: np.ndarray, settings: KickSettings, step_scale
         steps += 1
         closest = _closest_pair(atoms)
         if closest < settings.min_distance_a:
-            raise KickFailed(f"atoms {closest:.2f} A apart (below min_distance_a {settings.min_distance_a} A)")
+            raise KickFailed(
+                f"atoms {closest:.2f} A apart (below min_distance_a {settings.min_distance_a} A)"
+            )
         energy = float(atoms.get_potential_energy()) + kinetic_energy(atoms, velocities)
         drift = max(drift, abs(energy - start_energy) / len(atoms))
         if drift > settings.max_drift_ev_per_atom:
-            raise KickFailed(f"energy drift {1e3 * drift:.2f} meV/atom above {1e3 * settings.max_drift_ev_per_atom:g}")
+            raise KickFailed(
+                f"energy drift {1e3 * drift:.2f} meV/atom above {1e3 * settings.max_drift_ev_per_atom:g}"
+            )
         if watch is not None:
             outcome = watch(atoms, velocities, elapsed)
             if outcome:
@@ -337,7 +342,9 @@ def run_kick(sheet: Atoms, calculator, site: KickSite, energy_ev: float, setting
         return KickRun(energy_ev, outcome, "; ".join(reasons), steps, elapsed, drift,
                        float(np.linalg.norm(watcher.relative_displacement(atoms))), scale,
                        time.perf_counter() - started)  # fmt: skip
-    return KickRun(energy_ev, FAILED, "; ".join(reasons), 0, 0.0, math.nan, math.nan, 0.5**settings.retries, 0.0)
+    return KickRun(
+        energy_ev, FAILED, "; ".join(reasons), 0, 0.0, math.nan, math.nan, 0.5**settings.retries, 0.0
+    )
 
 
 @dataclass
@@ -356,7 +363,9 @@ class SiteThreshold:
     sputtering_bracket_ev: tuple[float, float] = (math.nan, math.nan)
 
 
-def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -> tuple[float | None, tuple, str, str]:
+def bisect_threshold(
+    run, low_ev: float, high_ev: float, resolution_ev: float
+) -> tuple[float | None, tuple, str, str]:
     """Bisection on the kick energy. `run(T)` returns a KickRun; returns (T_d, bracket, outcome, note).
 
     The low end must return and the high end must not; a failed run stops the search and says so.
@@ -382,8 +391,12 @@ def bisect_threshold(run, low_ev: float, high_ev: float, resolution_ev: float) -
         else:
             high_ev, outcome = middle, trial.outcome
             rearranged = rearranged or outcome == REARRANGED
-    note = ("the sheet rearranged into a lower minimum after some kicks: it is metastable with this "
-            "potential, and T_d is not a displacement threshold" if rearranged else "")
+    note = (
+        "the sheet rearranged into a lower minimum after some kicks: it is metastable with this "
+        "potential, and T_d is not a displacement threshold"
+        if rearranged
+        else ""
+    )
     return high_ev, (low_ev, high_ev), outcome, note
 
 
@@ -424,14 +437,19 @@ def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSetti
         runs.append(done)
         return done
 
-    threshold, bracket, outcome, note = bisect_threshold(run, settings.min_kick_ev, high_ev, settings.resolution_ev)
+    threshold, bracket, outcome, note = bisect_threshold(
+        run, settings.min_kick_ev, high_ev, settings.resolution_ev
+    )
     deciding = [r for r in runs if r.energy_ev in bracket and r.time_fs >= settings.duration_fs]
     if deciding:  # the quench, not the dynamics, decided: a soft sheet whose atom was still on its way
-        note = "; ".join(filter(None, [note, f"the runs at T_d reached duration_fs ({settings.duration_fs:g} fs) "
-                                       "before the atom settled: T_d depends on the run length"]))  # fmt: skip
+        slow = (f"the runs at T_d reached duration_fs ({settings.duration_fs:g} fs) before the atom settled: "
+                "T_d depends on the run length")  # fmt: skip
+        note = "; ".join(filter(None, [note, slow]))
     result = SiteThreshold(site, threshold, bracket, outcome, note, runs)
     if site.role == "exit" and threshold is not None:
-        result.sputtering_ev, result.sputtering_bracket_ev = sputtering_threshold(run, runs, settings.resolution_ev)
+        result.sputtering_ev, result.sputtering_bracket_ev = sputtering_threshold(
+            run, runs, settings.resolution_ev
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -524,8 +542,10 @@ def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kic
     for site in kick_sites(sheet, settings):
         high = settings.max_kick_ev or highest_kick_ev[site.species]
         threshold = site_threshold(sheet, calculator, site, settings, high, log)
-        threshold.static_formation_ev = static_formation_energy(sheet, calculator, site,
-                                                                atom_energies[site.species], settings)  # fmt: skip
+        atom_energy = atom_energies[site.species]
+        threshold.static_formation_ev = static_formation_energy(
+            sheet, calculator, site, atom_energy, settings
+        )
         results.append(threshold)
     record = {
         "sheet": name,
@@ -538,7 +558,9 @@ def sheet_thresholds(slab: Atoms, name: str, settings: KickSettings, highest_kic
     lowest = lowest_site(record)
     if small_cell and lowest is not None:  # the DFT check's counterpart: the same site on the small cell
         high = settings.max_kick_ev or highest_kick_ev[lowest["site"]["species"]]
-        record["small_cell"] = small_cell_threshold(slab, settings, lowest["site"], high, workdir / "small-cell")
+        record["small_cell"] = small_cell_threshold(
+            slab, settings, lowest["site"], high, workdir / "small-cell"
+        )
     return record
 
 
@@ -586,16 +608,24 @@ def same_site(sheet: Atoms, settings: KickSettings, like: dict) -> KickSite:
     return sites[0]
 
 
-def small_cell_threshold(slab: Atoms, settings: KickSettings, like: dict, high_ev: float, workdir: Path) -> dict:
+def small_cell_threshold(
+    slab: Atoms, settings: KickSettings, like: dict, high_ev: float, workdir: Path
+) -> dict:
     """The MLIP thresholds of the site `like` on the slab's own in-plane cell (the DFT check's cell)."""
     small = replace(settings, min_lateral_a=0.0)
     calculator = collision_calculator(small)
     sheet, info = relaxed_sheet(slab, calculator, small, workdir)
     site = same_site(sheet, small, like)
     result = site_threshold(sheet, calculator, site, small, high_ev, RunLog(workdir / "runs.json"))
-    return {"site": site.label, "index": site.index, "atoms": info["atoms"], "threshold_ev": result.threshold_ev,
-            "sputtering_ev": result.sputtering_ev, "sputtering_bracket_ev": result.sputtering_bracket_ev,
-            "seconds": result.seconds}  # fmt: skip
+    return {
+        "site": site.label,
+        "index": site.index,
+        "atoms": info["atoms"],
+        "threshold_ev": result.threshold_ev,
+        "sputtering_ev": result.sputtering_ev,
+        "sputtering_bracket_ev": result.sputtering_bracket_ev,
+        "seconds": result.seconds,
+    }
 
 
 def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, check: DFTCheckSettings,
@@ -627,8 +657,18 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
         elif not energies and sputtered and not [e for e in kept if e < min(sputtered)]:
             energies = [min(sputtered) - 2 * check.half_width_ev]
     sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
-    below = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED) and r.energy_ev < min(sputtered, default=math.inf)]
-    return {"sheet": record["sheet"], "site": site.label, "atoms": len(sheet),
-            "sputtering_bracket_ev": (max(below, default=math.nan), min(sputtered, default=math.nan)),
-            "mlip_small_cell": mlip, "runs": [asdict(r) for r in runs], "md_steps": sum(r.steps for r in runs),
-            "seconds": time.perf_counter() - started}  # fmt: skip
+    below = [
+        r.energy_ev
+        for r in runs
+        if r.outcome not in (SPUTTERED, FAILED) and r.energy_ev < min(sputtered, default=math.inf)
+    ]
+    return {
+        "sheet": record["sheet"],
+        "site": site.label,
+        "atoms": len(sheet),
+        "sputtering_bracket_ev": (max(below, default=math.nan), min(sputtered, default=math.nan)),
+        "mlip_small_cell": mlip,
+        "runs": [asdict(r) for r in runs],
+        "md_steps": sum(r.steps for r in runs),
+        "seconds": time.perf_counter() - started,
+    }

@@ -69,7 +69,8 @@ def beam_damage_figure(damage: pd.DataFrame, stem: Path) -> list[Path]:
     for (sheet, site), curve in damage.groupby(["sheet", "site"]):
         curve = curve.sort_values("voltage (kV)")
         label = f"{sheet}: {site}"
-        top.plot(curve["voltage (kV)"], curve["sigma sputtering Mott thermal (barn)"], marker="o", label=label)
+        sigma = curve["sigma sputtering Mott thermal (barn)"]
+        top.plot(curve["voltage (kV)"], sigma, marker="o", label=label)
         if "time to remove (s)" in curve:
             finite = curve[np.isfinite(curve["time to remove (s)"].astype(float))]
             bottom.semilogy(finite["voltage (kV)"], finite["time to remove (s)"], marker="o", label=label)

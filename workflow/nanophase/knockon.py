@@ -275,7 +275,7 @@ def debye_mean_square_velocity(element: str, temperature_k: float, debye_tempera
 
     Half the oscillator energy is kinetic: M <v_z^2> = <hbar w (n(w) + 1/2)> over the Debye spectrum
     = 3 kT (T/theta)^3 int_0^(theta/T) x^3/(e^x - 1) dx + (3/8) k theta (the zero-point part, kept by
-    default: Meyer et al., PRL 108, 196102 (2012) needed it to explain graphene's thresholds). -> kT at high T.
+    default: Meyer et al., PRL 108, 196102 (2012) needed it for graphene's thresholds); -> kT at high T.
     """
     if temperature_k < 0 or debye_temperature_k <= 0:
         raise ValueError(f"need temperature_k >= 0 and debye_temperature_k > 0, got {temperature_k}, "

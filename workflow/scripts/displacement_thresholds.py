@@ -24,5 +24,12 @@ with log_to(snakemake.log[0]) as log:
                               small_cell=snakemake.params.small_cell)  # fmt: skip
     atomic_write_text(snakemake.output[0], json.dumps(record, indent=1))
     for site in record["sites"]:
-        log.info("%s: T_d %s eV (%s) in %d runs, %.0f s; static E_f %.2f eV", site["site"]["label"],
-                 site["threshold_ev"], site["outcome"], site["runs"], site["seconds"], site["static_formation_ev"])
+        log.info(
+            "%s: T_d %s eV (%s) in %d runs, %.0f s; static E_f %.2f eV",
+            site["site"]["label"],
+            site["threshold_ev"],
+            site["outcome"],
+            site["runs"],
+            site["seconds"],
+            site["static_formation_ev"],
+        )
