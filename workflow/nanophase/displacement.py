@@ -586,13 +586,15 @@ class DFTCheckSettings:
     """knockon.dft_check of the config."""
 
     enabled: bool = False
+    sheets: tuple[str, ...] = ()
     half_width_ev: float = 0.5
     duration_fs: float = 100.0
     max_runs: int = 4
 
     @classmethod
     def from_config(cls, cfg: dict | None) -> DFTCheckSettings:
-        return cls(**(cfg or {}))
+        cfg = dict(cfg or {})
+        return cls(**{**cfg, "sheets": tuple(cfg.get("sheets", ()))})
 
 
 def lowest_site(record: dict) -> dict | None:

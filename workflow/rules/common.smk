@@ -324,4 +324,15 @@ SHEETS = [model.name for model in STUDY.slabs]
 THRESHOLD_FILES = [f"{KNOCKON}/{sheet}.json" for sheet in SHEETS] if KICKS_ENABLED else []
 # the GPAW check of each sheet's lowest threshold (opt-in: minutes per sheet on a laptop)
 DFT_CHECK = KICKS_ENABLED and BACKEND == "gpaw" and config["knockon"]["dft_check"]["enabled"]
-CHECK_FILES = [f"{KNOCKON}/{sheet}-dft-check.json" for sheet in SHEETS] if DFT_CHECK else []
+_CHECKED = config["knockon"]["dft_check"]["sheets"]
+_UNKNOWN_SHEETS = sorted(set(_CHECKED) - {model.key for model in STUDY.slabs})
+if DFT_CHECK and _UNKNOWN_SHEETS:
+    raise ValueError(
+        f"knockon.dft_check.sheets: {_UNKNOWN_SHEETS} are not slab keys"
+        f" (allowed: {', '.join(model.key for model in STUDY.slabs)})"
+    )
+CHECK_FILES = [
+    f"{KNOCKON}/{model.name}-dft-check.json"
+    for model in STUDY.slabs
+    if DFT_CHECK and (not _CHECKED or model.key in _CHECKED)
+]
