@@ -427,7 +427,6 @@ def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSetti
     sputtering threshold, the lowest kick after which the atom leaves the sheet (an atom displaced to a
     nearby site is not removed by the beam)."""
     runs: list[KickRun] = []
-    started = time.perf_counter()
 
     def run(energy_ev: float) -> KickRun:
         done = log.get(site, energy_ev)
@@ -450,7 +449,7 @@ def site_threshold(sheet: Atoms, calculator, site: KickSite, settings: KickSetti
         result.sputtering_ev, result.sputtering_bracket_ev = sputtering_threshold(
             run, runs, settings.resolution_ev
         )
-    result.seconds = time.perf_counter() - started
+    result.seconds = sum(r.seconds for r in runs)  # the runs' own time: also right when resumed
     return result
 
 

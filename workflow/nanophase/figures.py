@@ -62,23 +62,26 @@ def knockon_figure(sites: pd.DataFrame, stem: Path, max_kv: float = 400.0) -> li
     return _save(fig, stem)
 
 
-def beam_damage_figure(damage: pd.DataFrame, stem: Path) -> list[Path]:
-    """Per kicked site: the thermal Mott cross-section and the time to remove the configured fraction, vs.
-    voltage, with the studies' 80/200/300 kV marked."""
+def beam_damage_figure(thresholds: pd.DataFrame, settings, stem: Path, max_kv: float = 400.0) -> list[Path]:
+    """Per kicked site: the thermal Mott sputtering cross-section and the time to remove the configured
+    fraction, against voltage every 10 kV (nanophase.beam.beam_damage), the studies' 80/200/300 kV marked."""
+    from nanophase.beam import beam_damage
+
+    damage = beam_damage(thresholds, tuple(np.arange(50.0, max_kv + 1, 10.0)), settings)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(5.0, 5.6), sharex=True)
     for (sheet, site), curve in damage.groupby(["sheet", "site"]):
         curve = curve.sort_values("voltage (kV)")
         label = f"{sheet}: {site}"
         sigma = curve["sigma sputtering Mott thermal (barn)"]
-        top.plot(curve["voltage (kV)"], sigma, marker="o", label=label)
-        if "time to remove (s)" in curve:
-            finite = curve[np.isfinite(curve["time to remove (s)"].astype(float))]
-            bottom.semilogy(finite["voltage (kV)"], finite["time to remove (s)"], marker="o", label=label)
+        top.plot(curve["voltage (kV)"], sigma, label=label)
+        finite = curve[np.isfinite(curve["time to remove (s)"].astype(float))]
+        bottom.semilogy(finite["voltage (kV)"], finite["time to remove (s)"], label=label)
     for ax in (top, bottom):
         for voltage in (80, 200, 300):
             ax.axvline(voltage, color="0.7", lw=0.6)
     top.set(ylabel="sputtering sigma, Mott thermal (barn)")
-    bottom.set(xlabel="accelerating voltage (kV)", ylabel="time to remove (s)")
+    bottom.set(xlabel="accelerating voltage (kV)",
+               ylabel=f"time to remove {100 * settings.removed_fraction:g} % (s)")  # fmt: skip
     top.legend(fontsize=6)
     return _save(fig, stem)
 

@@ -17,5 +17,5 @@ with log_to(snakemake.log[0]) as log:
     tables = Path(snakemake.output.tables[0]).parent
     write_table(thresholds, tables / "displacement_thresholds", thresholds_caption(thresholds))
     write_table(damage, tables / "beam_damage", damage_caption(settings))
-    for path in beam_damage_figure(damage, Path(snakemake.output.figures[0]).with_suffix("")):
+    for path in beam_damage_figure(thresholds, settings, Path(snakemake.output.figures[0]).with_suffix("")):
         log.info("wrote %s", path)
