@@ -11,9 +11,9 @@ rule displacement_thresholds:
         "logs/knockon/{sheet}.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
-    threads: 1
     conda:
         CONDA_ENV
+    threads: 1
     params:
         dynamics=config["knockon"]["dynamics"],
         voltages=config["knockon"]["voltages_kv"],
@@ -33,9 +33,12 @@ rule displacement_check:
         "logs/knockon/{sheet}-dft-check.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
-    threads: 2
     conda:
         CONDA_ENV
+    threads: 2
+    resources:
+        tasks=2,  # MPI ranks, as for the calculations (the `mpi` resource of a cluster profile starts them)
+        cpus_per_task=1,
     params:
         launcher=calc_launcher,
         dynamics=json.dumps(config["knockon"]["dynamics"]),
