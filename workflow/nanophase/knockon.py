@@ -94,14 +94,15 @@ def rutherford_cross_section_barn(voltage_kv: float, element: str, displacement_
 
 
 def mckinley_feshbach_cross_section_barn(
-    voltage_kv: float, element: str, displacement_energy_ev: float
+    voltage_kv: float, element: str, displacement_energy_ev: float, max_transfer: float | None = None
 ) -> float:
-    """McKinley-Feshbach displacement cross-section (valid for Z < 28; Rutherford above), barn.
+    """McKinley-Feshbach displacement cross-section (valid for Z < 28; Mott above), barn.
 
     sigma = prefactor * {(r - 1) - beta^2 ln r + pi alpha Z beta [2 (sqrt(r) - 1) - ln r]},
-    r = T_m/T_d; zero below threshold.
+    r = T_m/T_d; zero below threshold. `max_transfer` replaces E_max (a moving nucleus).
     """
-    ratio = max_transfer_ev(voltage_kv, element) / displacement_energy_ev
+    transfer = max_transfer_ev(voltage_kv, element) if max_transfer is None else max_transfer
+    ratio = transfer / displacement_energy_ev
     if ratio <= 1:
         return 0.0
     beta2 = _beta_squared(voltage_kv)
@@ -254,7 +255,8 @@ def mott_cross_section_barn(
 
     `max_transfer` replaces E_max (a moving nucleus, see thermal_cross_section_barn).
     """
-    ratio = (max_transfer or max_transfer_ev(voltage_kv, element)) / displacement_energy_ev
+    transfer = max_transfer_ev(voltage_kv, element) if max_transfer is None else max_transfer
+    ratio = transfer / displacement_energy_ev
     if ratio <= 1:
         return 0.0
     beta2 = _beta_squared(voltage_kv)
@@ -305,7 +307,8 @@ def thermal_cross_section_barn(voltage_kv: float, element: str, displacement_ene
     sigma(E0) = int P(v) sigma(E_max(v)) dv, P normal with variance `mean_square_velocity` (units of c^2,
     debye_mean_square_velocity); the threshold region widens and sigma > 0 slightly below threshold.
     """
-    cross_section = {"mott": mott_cross_section_barn, "mckinley-feshbach": _mf_moving}[model]
+    cross_section = {"mott": mott_cross_section_barn,
+                     "mckinley-feshbach": mckinley_feshbach_cross_section_barn}[model]  # fmt: skip
     if mean_square_velocity <= 0:
         return cross_section(voltage_kv, element, displacement_energy_ev)
     nodes, weights = np.polynomial.hermite_e.hermegauss(THERMAL_POINTS)
@@ -316,17 +319,6 @@ def thermal_cross_section_barn(voltage_kv: float, element: str, displacement_ene
         if transfer > displacement_energy_ev:
             total += weight * cross_section(voltage_kv, element, displacement_energy_ev, transfer)
     return total / math.sqrt(2 * math.pi)
-
-
-def _mf_moving(voltage_kv: float, element: str, displacement_energy_ev: float,
-               max_transfer: float | None = None) -> float:  # fmt: skip
-    beta2 = _beta_squared(voltage_kv)
-    z = atomic_numbers[element]
-    ratio = (max_transfer or max_transfer_ev(voltage_kv, element)) / displacement_energy_ev
-    if ratio <= 1:
-        return 0.0
-    integral = _displacement_integral(lambda t: mckinley_feshbach_ratio(t, z, math.sqrt(beta2)), ratio)
-    return _prefactor_m2(element, beta2) * integral / BARN_M2
 
 
 # --- dose ---------------------------------------------------------------------------------------------------
