@@ -6,8 +6,12 @@ Prints a table and writes it to benchmarks/results/<name>.md. Run from the repos
     .venv/bin/python benchmarks/bench_study.py screening config/paper.yaml config/screening.yaml
 
 Baselines measured in the same run: the structures-only run (`snakemake structures`, the same
-start-up and planning without DFT) and the sum of the calculations' own wall times (what one core
-after another would need; total / sum shows how well the jobs share the cores).
+start-up and planning without DFT), the sum of the calculations' own wall times (what one core
+after another would need; total / sum shows how well the jobs share the cores), and - for a DFT study
+that pre-relaxes with a potential (the default, `calculator.prerelax: auto`) - the same study with every
+DFT relaxation started cold (`prerelax: none`): the ratio of the two wall times (goal <= 0.5) and how
+far the vacancy formation and interface energies of the two runs are apart (goal 0.05 eV, 3 meV/A^2).
+Pass --no-cold to skip the cold run.
 """
 
 from __future__ import annotations
@@ -22,15 +26,20 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from _publish import publish  # benchmarks/_publish.py, beside this script
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS_S = {"default_study": 15 * 60}
+COLD_RATIO_GOAL = 0.5
+# what the pre-relaxed run's tables may differ from the cold run's (issue 11): eV per vacancy, meV/A^2
+AGREEMENT = {"vacancy_formation": ("E_f", 0.05), "interface_energies": ("E_int (meV/A^2)", 3.0)}
 
 
-def study_configs(sources: list[str], scratch: Path) -> list[Path]:
-    """Copies of the configs with absolute bulk paths, so that the study runs in the scratch folder."""
+def study_configs(sources: list[str], scratch: Path, cold: bool = False) -> list[Path]:
+    """Copies of the configs with absolute bulk paths, so that the study runs in the scratch folder;
+    `cold` adds an overlay that starts every DFT relaxation from the cut geometry."""
     paths = []
     for index, source in enumerate(sources):
         config = yaml.safe_load((REPO / source).read_text())
@@ -38,7 +47,22 @@ def study_configs(sources: list[str], scratch: Path) -> list[Path]:
             entry["file"] = str(REPO / entry["file"])
         paths.append(scratch / f"config{index}.yaml")
         paths[-1].write_text(yaml.safe_dump(config))
+    if cold:
+        paths.append(scratch / "cold.yaml")
+        paths[-1].write_text(yaml.safe_dump({"overlay": True, "calculator": {"prerelax": "none"}}))
     return paths
+
+
+def largest_differences(warm: Path, cold: Path) -> dict[str, float]:
+    """Largest |warm - cold| of each compared table's energy columns, over the rows both have."""
+    differences = {}
+    for stem, (prefix, _) in AGREEMENT.items():
+        a, b = (pd.read_csv(folder / "results" / "tables" / f"{stem}.csv") for folder in (warm, cold))
+        columns = [c for c in a.columns if c.startswith(prefix) and c in b.columns]
+        keys = [c for c in ("structure", "n_rs", "n_zb") if c in a.columns]
+        both = a.merge(b, on=keys, suffixes=("", " cold"))
+        differences[stem] = float(max((both[c] - both[f"{c} cold"]).abs().max() for c in columns))
+    return differences
 
 
 def snakemake(scratch: Path, configs: list[Path], *args: str) -> float:
@@ -53,8 +77,9 @@ def snakemake(scratch: Path, configs: list[Path], *args: str) -> float:
 
 
 def main() -> None:
-    name = sys.argv[1] if len(sys.argv) > 1 else "default_study"
-    sources = sys.argv[2:] or ["config/config.yaml"]
+    arguments = [a for a in sys.argv[1:] if a != "--no-cold"]
+    name = arguments[0] if arguments else "default_study"
+    sources = arguments[1:] or ["config/config.yaml"]
     scratch = REPO / "benchmarks" / "scratch" / name
     cores = os.cpu_count() or 1
     shutil.rmtree(scratch, ignore_errors=True)
@@ -68,6 +93,7 @@ def main() -> None:
     calc_sum_s = sum(r["wall_time_s"] for r in records)
     slowest = max(records, key=lambda r: r["wall_time_s"])
     steps = sum(r["ionic_steps"] for r in records)
+    prerelax = yaml.safe_load((scratch / "results" / "config.yaml").read_text())["calculator"]["prerelax"]
     tables = sorted(p.name for p in scratch.glob("results/**/tables/*.csv"))
     figures = sorted(p.name for p in scratch.glob("results/**/figures/*.png"))
     target = TARGETS_S.get(name)
@@ -80,7 +106,26 @@ def main() -> None:
          f"{slowest['wall_time_s']:.0f} s", ""),
         ("baseline, same run: `snakemake --cores all structures`", f"{structures_s:.1f} s", ""),
         ("tables / figures written", f"{len(tables)} / {len(figures)}", ""),
+        ("DFT relaxations pre-relaxed with", prerelax, ""),
     ]  # fmt: skip
+    if prerelax != "none" and "--no-cold" not in sys.argv:
+        cold = scratch.with_name(f"{name}-cold")
+        shutil.rmtree(cold, ignore_errors=True)
+        cold.mkdir(parents=True)
+        cold_s = snakemake(cold, study_configs(sources, cold, cold=True), "--cores", str(cores))
+        cold_steps = sum(
+            json.loads(p.read_text())["ionic_steps"] for p in cold.glob("results/calcs/*/*/record.json")
+        )
+        rows += [
+            ("baseline, same run: the same study, every DFT relaxation cold (`prerelax: none`)",
+             f"{cold_s:.0f} s ({cold_s / 60:.1f} min), {cold_steps} ionic steps",
+             f"ratio {total_s / cold_s:.2f} (goal <= {COLD_RATIO_GOAL})"),
+        ]  # fmt: skip
+        for stem, difference in largest_differences(scratch, cold).items():
+            column, goal = AGREEMENT[stem]
+            unit = "meV/A^2" if "meV" in column else "eV"
+            rows.append((f"{stem}: largest |pre-relaxed - cold| of the {column} columns", f"{difference:.3f} {unit}",
+                         f"goal <= {goal:g} {unit}"))  # fmt: skip
     stamp = (
         f"{datetime.date.today()}, {platform.machine()}, {cores} cores, Python {platform.python_version()}"
     )

@@ -7,10 +7,18 @@ from dataclasses import replace
 
 import pytest
 
-from nanophase.calculators import backend_choice, resolve_backend
-from nanophase.calculators.records import CalcRecord, UnconvergedError, read_record, write_record
-from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh, periodic_directions
+from nanophase.calculators import backend_choice, prerelax_choice, resolve_backend
+from nanophase.calculators.mlip_calc import mlip_available
+from nanophase.calculators.records import CalcRecord, UnconvergedError, new_record, read_record, write_record
+from nanophase.calculators.settings import (
+    PRESETS,
+    CalcSettings,
+    kpoint_mesh,
+    periodic_directions,
+    sampling_lengths,
+)
 from nanophase.slabs import SlabSettings, build_slab
+from nanophase.symmetry import primitive_cell
 
 PAPER = PRESETS["paper"]
 
@@ -30,6 +38,59 @@ def test_paper_kpoint_length_gives_the_published_meshes(bulk):
     assert kpoint_mesh(zb, PAPER.kpoint_length_a) == (4, 4, 1)
     assert periodic_directions(wz) == [True, True, False]
     assert kpoint_mesh(bulk["CdSe-zb"], PAPER.kpoint_length_a) == (8, 8, 8)  # same density in bulk
+
+
+def test_quick_preset_samples_slabs_and_bulk_at_one_density(bulk):
+    """One k-point length for every structure: 2x2x1 for the default slabs, 3x3x3 for the bulk primitive
+    cells, and every record of a study shares its fingerprint (the density is part of it)."""
+    quick = PRESETS["quick"]
+    wz = build_slab(bulk["CdSe-wz"], SlabSettings("wurtzite", "11-20"))
+    zb = build_slab(bulk["CdSe-zb"], SlabSettings("zincblende", "001", termination="cation"))
+    assert kpoint_mesh(wz, quick.kpoint_length_a) == (2, 2, 1)
+    assert kpoint_mesh(zb, quick.kpoint_length_a) == (2, 2, 1)
+    primitive = primitive_cell(bulk["CdSe-zb"])  # the cell the bulk reference is computed in
+    assert kpoint_mesh(primitive, quick.kpoint_length_a) == (3, 3, 3)
+    assert kpoint_mesh(bulk["CdSe-zb"], quick.kpoint_length_a) == (2, 2, 2)  # conventional: same density
+    # the mesh is equivalent to a supercell between L and L + |a_i| long, 0 along the vacuum
+    for atoms in (wz, zb, primitive, bulk["CdSe-zb"], bulk["Cd-hcp"]):
+        lengths = sampling_lengths(atoms, quick.kpoint_length_a)
+        periodic = [x for x in lengths if x]
+        assert all(
+            quick.kpoint_length_a <= x < quick.kpoint_length_a + max(atoms.cell.lengths()) for x in periodic
+        )
+    assert sampling_lengths(wz, quick.kpoint_length_a)[2] == 0.0
+    records = [
+        new_record(
+            name,
+            "relax",
+            "gpaw",
+            "x",
+            quick,
+            atoms,
+            energy_ev=-1.0,
+            forces=atoms.positions * 0,
+            input_hash="",
+            max_force_ev_per_a=0.0,
+            converged=True,
+            ionic_steps=0,
+            wall_time_s=1.0,
+        )
+        for name, atoms in (("wz", wz), ("CdSe-zb", primitive))
+    ]
+    assert records[0].fingerprint == records[1].fingerprint
+    assert records[0].kpoints == [2, 2, 1] and records[1].kpoints == [3, 3, 3]
+    assert "bulk_kpoint_length_a" not in quick.to_dict()
+
+
+def test_prerelax_auto_takes_an_installed_potential(monkeypatch):
+    assert prerelax_choice("auto", "mlip")[0] == "none"
+    assert prerelax_choice("sevenn", "gpaw") == ("sevenn", "set in the config")
+    if mlip_available("chgnet"):
+        assert prerelax_choice("auto", "gpaw") == ("chgnet", "auto: chgnet is installed")
+    # a machine without the optional extra: a cold start, and the reason says how to get the potential
+    monkeypatch.setattr("nanophase.calculators.mlip_calc.mlip_available", lambda model: False)
+    model, reason = prerelax_choice("auto", "vasp")
+    assert model == "none" and "start cold" in reason and "setup.sh" in reason
 
 
 @pytest.mark.parametrize(

@@ -100,6 +100,20 @@ def test_guard_refuses_different_settings_naming_both_records():
         se_references(CDSE, CD, SE, other)
 
 
+def test_guard_refuses_a_bulk_reference_sampled_at_another_k_point_density():
+    """The quick preset once sampled slabs at the Gamma point and bulk references on a 6x6x6 mesh from
+    one config: two records differing only in the density are never subtracted, and both are named."""
+    quick = PRESETS["quick"]
+    slab = record("slab_vSe", "Cd8Se7", -26.2, settings=quick)
+    dense_bulk = record("CdSe-zb", "Cd4Se4", -16.0, settings=replace(quick, kpoint_length_a=25.0))
+    with pytest.raises(
+        SettingsMismatch,
+        match=r"slab_vSe \(\w+\) and CdSe-zb \(\w+\) differ in kpoint_length_a: 11.5 vs 25.0",
+    ):
+        require_same_settings(slab, dense_bulk)
+    assert require_same_settings(slab, record("CdSe-zb", "Cd4Se4", -16.0, settings=quick))
+
+
 def test_defect_must_be_the_host_minus_atoms():
     with pytest.raises(ValueError, match="lacks"):
         vacancy_formation_energy(record("x", "Cd8Se8S1", -30.0), HOST, {"Se": -0.5})

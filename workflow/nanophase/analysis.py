@@ -447,6 +447,8 @@ def records_table(calculated: Calculated) -> pd.DataFrame:
             "formula": record.formula,
             "atoms": record.n_atoms,
             "k-points": "x".join(str(k) for k in record.kpoints),
+            # n_i |a_i| per periodic direction: the density each energy was sampled at
+            "k sampling (A)": " / ".join(f"{x:g}" for x in record.kpoint_sampling_a if x) or "-",
             "energy (eV)": record.energy_ev,
             "fmax (eV/A)": record.max_force_ev_per_a,
             "steps": record.ionic_steps,
@@ -454,6 +456,15 @@ def records_table(calculated: Calculated) -> pd.DataFrame:
             "wall time (s)": record.wall_time_s,
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def prerelax_note(settings: dict) -> str:
+    """How the DFT relaxations started (the potential never enters an energy difference)."""
+    model = settings.get("prerelax", "none")
+    if model == "none":
+        return ""
+    seeded = " and Hessian" if settings.get("prerelax_hessian", True) else ""
+    return f", relaxations started from the {model} geometry{seeded} (DFT energies only)"
 
 
 def settings_caption(records: dict[str, CalcRecord]) -> str:
@@ -469,8 +480,7 @@ def settings_caption(records: dict[str, CalcRecord]) -> str:
     return (
         f"{first.code.upper()} {first.code_version}, {settings['functional']}, {basis}, "
         f"{settings['smearing']} smearing {settings['smearing_ev']:g} eV, SCF {settings['scf_energy_tol_ev']:g} eV, "
-        f"forces {settings['fmax_ev_per_a']:g} eV/A, k-point length {settings['kpoint_length_a']:g} A"
-        + (f" (bulk {settings['bulk_kpoint_length_a']:g} A)" if settings.get("bulk_kpoint_length_a") else "")
-        + " "
+        f"forces {settings['fmax_ev_per_a']:g} eV/A, one k-point density for every structure "
+        f"(n_i = ceil({settings['kpoint_length_a']:g} A / |a_i|))" + prerelax_note(settings) + " "
         f"(fingerprint {first.fingerprint})"
     )

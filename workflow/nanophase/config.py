@@ -84,6 +84,12 @@ def _check_contradictions(config: dict) -> None:
             f"invalid config: interfaces.stacks: contradicts interfaces.{' and '.join(both)} "
             "(allowed: either stacks, a list of [n_rs, n_zb], or rocksalt_monolayers x zincblende_monolayers)"
         )
+    if "bulk_kpoint_length_a" in (config.get("calculator") or {}):
+        raise ConfigError(
+            "invalid config: calculator.bulk_kpoint_length_a: not allowed any more: every structure is "
+            "sampled with one k-point density, calculator.kpoint_length_a, so that no energy difference "
+            "subtracts a bulk reference sampled more densely than its slab (allowed: kpoint_length_a only)"
+        )
     vacancy_species = (config.get("particle_vacancies") or {}).get("species")
     if vacancy_species and (config.get("particle_relaxation") or {}).get("model", "none") == "none":
         raise ConfigError(
@@ -157,7 +163,7 @@ def _check_optional_packages(config: dict) -> None:
         if calculator.get("backend") == "mlip"
         else {}
     )
-    if calculator.get("prerelax", "none") != "none":
+    if calculator.get("prerelax", "none") not in ("none", "auto"):  # auto falls back to a cold start
         wanted["calculator.prerelax"] = calculator["prerelax"]
     for key, slab in config.get("slabs", {}).items():
         model = slab.get("vacancies", {}).get("rank_with", "none")

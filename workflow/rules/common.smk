@@ -5,7 +5,7 @@ import os
 import re
 import sys
 
-from nanophase.calculators import CalcSettings, backend_choice
+from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
 from nanophase.figures import FIGURE_STEMS
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
 from nanophase.paper import TABLE_STEMS
@@ -78,6 +78,14 @@ def all_structure_paths():
 
 BACKEND, _BACKEND_REASON = backend_choice(config["calculator"]["backend"])
 logger.info(f"nanophase: calculations run with {BACKEND} ({_BACKEND_REASON})")
+# the potential that pre-relaxes DFT relaxations, resolved here so that every job (and the written
+# results/config.yaml) names the model actually used
+config["calculator"]["prerelax"], _PRERELAX_REASON = prerelax_choice(
+    config["calculator"].get("prerelax", "none"), BACKEND
+)
+logger.info(
+    f"nanophase: DFT relaxations pre-relaxed with {config['calculator']['prerelax']} ({_PRERELAX_REASON})"
+)
 CALC_SETTINGS = CalcSettings.from_config(config["calculator"])
 # one folder per code (and per potential): records of different codes never meet in one folder
 CALCS = (

@@ -24,6 +24,7 @@ __all__ = [
     "CalcSettings",
     "read_record",
     "backend_choice",
+    "prerelax_choice",
     "resolve_backend",
     "run_calculation",
     "write_record",
@@ -47,6 +48,29 @@ def backend_choice(requested: str, environ: dict | None = None) -> tuple[str, st
     if vasp_available(environ):
         return "vasp", "auto: VASP_COMMAND and PMG_VASP_PSP_DIR are set"
     return "gpaw", "auto: VASP_COMMAND or PMG_VASP_PSP_DIR not set"
+
+
+def prerelax_choice(requested: str, backend: str) -> tuple[str, str]:
+    """The potential that pre-relaxes DFT relaxations, and why.
+
+    "auto" takes CHGNet, else SevenNet-0, when installed (the setup script installs CHGNet) and a cold
+    start otherwise; the mlip backend has nothing to pre-relax. The potential only moves the starting
+    geometry (and seeds BFGS's Hessian): energies are DFT ones, so pre-relaxed and cold-started records
+    of one study may be subtracted.
+    """
+    from nanophase.calculators.mlip_calc import MLIP_PACKAGES, mlip_available
+
+    if backend == "mlip":
+        return "none", "the mlip backend relaxes with the potential itself"
+    if requested != "auto":
+        return requested, "set in the config"
+    for model in MLIP_PACKAGES:
+        if mlip_available(model):
+            return model, f"auto: {model} is installed"
+    return (
+        "none",
+        "auto: no potential installed, DFT relaxations start cold (bash scripts/setup.sh installs CHGNet)",
+    )
 
 
 def resolve_backend(requested: str, environ: dict | None = None) -> str:

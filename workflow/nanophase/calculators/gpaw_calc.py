@@ -50,7 +50,7 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) 
     )
     parameters = {
         "xc": settings.functional,
-        "kpts": {"size": kpoint_mesh(atoms, settings.kpoint_length_for(atoms)), "gamma": True},
+        "kpts": {"size": kpoint_mesh(atoms, settings.kpoint_length_a), "gamma": True},
         "occupations": occupations,
         "convergence": {"energy": settings.scf_energy_tol_ev},
         "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),

@@ -11,7 +11,12 @@ import numpy as np
 from ase import Atoms
 
 from nanophase.atomic import atomic_path
-from nanophase.calculators.settings import kpoint_mesh, needs_dipole_correction, spin_polarised
+from nanophase.calculators.settings import (
+    kpoint_mesh,
+    needs_dipole_correction,
+    sampling_lengths,
+    spin_polarised,
+)
 
 
 class UnconvergedError(RuntimeError):
@@ -60,6 +65,7 @@ class CalcRecord:
     spin_polarized: bool
     magnetic_moment_mu_b: float = 0.0
     dipole_correction: bool = False
+    kpoint_sampling_a: list[float] = field(default_factory=list)  # n_i |a_i| per periodic direction
     resumed_from_step: int = 0
     attempts: list[dict] = field(default_factory=list)
     scf_attempts: int = 1
@@ -127,7 +133,8 @@ def new_record(
         output_hash=structure_hash(final),
         n_atoms=len(final),
         formula=final.get_chemical_formula(mode="metal"),
-        kpoints=list(kpoint_mesh(final, settings.kpoint_length_for(final))),
+        kpoints=list(kpoint_mesh(final, settings.kpoint_length_a)),
+        kpoint_sampling_a=sampling_lengths(final, settings.kpoint_length_a),
         spin_polarized=spin_polarised(final, settings),
         dipole_correction=needs_dipole_correction(final, settings),
         scf_attempts=len(fields.get("attempts", [])) or 1,

@@ -112,7 +112,7 @@ def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
 
 
 def kpoints(atoms: Atoms, settings: CalcSettings) -> Kpoints:
-    mesh = kpoint_mesh(atoms, settings.kpoint_length_for(atoms))
+    mesh = kpoint_mesh(atoms, settings.kpoint_length_a)
     style, reason = kpoint_style(atoms, mesh)
     if style == "Gamma":
         return Kpoints(comment=reason, style=Kpoints.supported_modes.Gamma, kpts=[mesh])
