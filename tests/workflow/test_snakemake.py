@@ -14,6 +14,7 @@ import yaml
 from ase.io import read
 
 from nanophase.bulk import read_bulk
+from nanophase.calculators.mlip_calc import mlip_available
 from nanophase.config import load_config
 from nanophase.figures import FIGURE_STEMS
 from nanophase.study import Study
@@ -167,6 +168,19 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     strained = read(calcs / "CdS-zb-on-PbS-rs" / "final.extxyz")
     assert len(strained) == 2  # the body-centred tetragonal primitive cell, normal along z
     assert 2 * np.abs(strained.cell.array[:, :2]).max() == pytest.approx(pbs_a, abs=1e-6)
+    # at 200 eV the stress is not trusted: each shell's normal comes from an E(c) fit at constant cutoff,
+    # whose fitted cell is the lowest of the scan
+    for shell in ("CdS-rs-on-PbS-rs", "CdS-zb-on-PbS-rs"):
+        fit = records[shell]["extra"]["normal_fit"]
+        scan = np.array(fit["points"])
+        assert len(scan) >= 5 and scan[:, 0].min() < fit["c_fit_a"] < scan[:, 0].max()
+        assert records[shell]["energy_ev"] <= scan[:, 1].min() + 2e-3 and records[shell]["task"] == "relax-c"
+    # one k-point density: 2x2x1 in the slabs, 3x3x3 in the zinc blende primitive cell
+    assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1] and records["CdSe-zb"]["kpoints"] == [3, 3, 3]
+    # the default study pre-relaxes with CHGNet where it is installed; the energies stay GPAW's
+    if mlip_available("chgnet"):
+        assert records["CdSe-wz-1120-2ml-1x1"]["extra"]["prerelax"]["model"] == "chgnet"
+        assert "relaxations started from the chgnet geometry" in (folder / "results/tables/records.md").read_text()
     # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them
     host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
     vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")

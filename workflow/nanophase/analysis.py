@@ -253,6 +253,25 @@ def phase_stability(study: Study, calculated: Calculated) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(columns, kind="stable").reset_index(drop=True)
 
 
+def strained_normal_note(study: Study, calculated: Calculated) -> str:
+    """How each strained shell's normal was found, for the interface captions."""
+    if study.interfaces is None:
+        return ""
+    parts = []
+    for name in study.interfaces.strained.values():
+        record = calculated.record(name)
+        fit = record.extra.get("normal_fit")
+        if fit:
+            change = 100 * fit["change_from_start"]
+            parts.append(f"{name}: E(c) fit at constant cutoff (stress not trusted at this cutoff), "
+                         f"c = {fit['c_fit_a']:.3f} A, {change:+.1f} % from its start")  # fmt: skip
+        elif record.task == "relax-c":
+            parts.append(f"{name}: relaxed by its zz stress")
+        else:
+            parts.append(f"{name}: NOT relaxed (volume-keeping normal, task {record.task})")
+    return " Normal of the strained shells: " + "; ".join(parts) + "."
+
+
 def interface_energies(study: Study, calculated: Calculated) -> pd.DataFrame:
     """Excess energy of each shell against the bare substrate slab and bulk zinc blende shell, and its terms.
 

@@ -164,7 +164,10 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS slab - "
         "N_CdS e(zb-CdS bulk)] / (faces A), split into the rock-salt polymorph term N_rs (e_rs - e_zb), the "
         "strain of each shell bulk held at the PbS in-plane lattice (normal relaxed), and the remainder: CdS "
-        "surface minus the PbS surface it covers plus the interface itself." + gamma + tail,
+        "surface minus the PbS surface it covers plus the interface itself."
+        + gamma
+        + analysis.strained_normal_note(study, calculated)
+        + tail,
         "interface_ordering": "Pure rock-salt and pure zinc blende shells of equal thickness: which has the lower "
         "interface energy, and the lowest stack of each thickness." + tail,
         "knockon_limits": "Largest energy a beam electron transfers to a nucleus (head-on), exact relativistic "

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 from ase import Atoms
 
+from nanophase.calculators.normal_fit import normal_length, relax_normal_by_energy
 from nanophase.calculators.records import CalcRecord, read_record, structure_hash, write_record
-from nanophase.calculators.settings import PRESETS, CalcSettings
+from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh
 from nanophase.symmetry import primitive_cell
 
 BACKENDS = ("gpaw", "vasp", "mlip")
@@ -92,38 +94,61 @@ def run_calculation(
     if backend not in BACKENDS:
         raise ValueError(f"backend: {backend!r} is not one of {list(BACKENDS)}")
     input_hash = structure_hash(atoms)  # the structure the rule handed over
+    # the curated lattice is kept (see CalcSettings.relax_cell), but a strained shell still needs its
+    # normal: from an E(c) fit at constant cutoff instead of the (Pulay-affected) stress
+    normal_by_energy = task == "relax-c" and not settings.relax_cell and backend != "mlip"
+    c_start_a = normal_length(atoms) if normal_by_energy else 0.0
     if task in CELL_TASKS:
         atoms = primitive_cell(atoms)
-        if not settings.relax_cell:  # the curated lattice is kept (see CalcSettings.relax_cell)
+        if not settings.relax_cell and not normal_by_energy:
             task = "relax"
     prerelaxed = None
-    if backend == "mlip":
-        from nanophase.calculators.mlip_calc import run_mlip
+    if backend != "mlip" and settings.prerelax != "none" and task in RELAX_TASKS:
+        prerelaxed = prerelax(atoms, settings, task, workdir / "prerelax")
+        if normal_by_energy:  # the scan starts at the potential's normal (a zz strain scales the volume)
+            c_start_a *= abs(np.linalg.det(prerelaxed["cell"]) / np.linalg.det(atoms.cell.array))
+        atoms = atoms.copy()
+        atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
+        atoms.positions = prerelaxed["positions"]
+        # ASE's BFGS drives only GPAW relaxations (VASP relaxes itself); positions only: a cell
+        # filter changes the degrees of freedom
+        seeded_bfgs = settings.prerelax_hessian and settings.optimizer == "BFGS"
+        if backend == "gpaw" and task == "relax" and seeded_bfgs:
+            prerelaxed.update(seed_hessian(atoms, settings.prerelax, workdir))
+    if normal_by_energy:
+        from ase.parallel import world
 
-        record, final = run_mlip(atoms, settings, workdir, task, name)
+        start_mesh = kpoint_mesh(atoms, settings.kpoint_length_a)
+
+        def relax_positions(cell: Atoms, folder: Path, scan_point: bool) -> tuple[CalcRecord, Atoms]:
+            mesh = start_mesh if scan_point else None
+            return _run_backend(cell, settings, backend, "relax", folder, name, mesh)
+
+        record, final = relax_normal_by_energy(atoms, relax_positions, workdir / "normal", c_start_a,
+                                               is_writer=world.rank == 0)  # fmt: skip
     else:
-        if settings.prerelax != "none" and task in RELAX_TASKS:
-            prerelaxed = prerelax(atoms, settings, task, workdir / "prerelax")
-            atoms = atoms.copy()
-            atoms.set_cell(prerelaxed["cell"], scale_atoms=False)
-            atoms.positions = prerelaxed["positions"]
-            # ASE's BFGS drives only GPAW relaxations (VASP relaxes itself); positions only: a cell
-            # filter changes the degrees of freedom
-            seeded_bfgs = settings.prerelax_hessian and settings.optimizer == "BFGS"
-            if backend == "gpaw" and task == "relax" and seeded_bfgs:
-                prerelaxed.update(seed_hessian(atoms, settings.prerelax, workdir))
-        if backend == "gpaw":
-            from nanophase.calculators.gpaw_calc import run_gpaw
-
-            record, final = run_gpaw(atoms, settings, workdir, task, name)
-        else:
-            from nanophase.calculators.vasp_calc import run_vasp
-
-            record, final = run_vasp(atoms, settings, workdir, task, name)
+        record, final = _run_backend(atoms, settings, backend, task, workdir, name)
     record.input_hash = input_hash
     if prerelaxed is not None:
         record.extra["prerelax"] = {k: v for k, v in prerelaxed.items() if k not in ("cell", "positions")}
     return record, final
+
+
+def _run_backend(
+    atoms: Atoms, settings: CalcSettings, backend: str, task: str, workdir: Path, name: str, mesh=None
+) -> tuple[CalcRecord, Atoms]:
+    """One calculation with one backend; `mesh` holds a k-point mesh instead of the settings' rule."""
+    if backend == "mlip":
+        from nanophase.calculators.mlip_calc import run_mlip
+
+        return run_mlip(atoms, settings, workdir, task, name)
+    if backend == "gpaw":
+        from nanophase.calculators.gpaw_calc import run_gpaw
+
+        return run_gpaw(atoms, settings, workdir, task, name, mesh=mesh)
+    from nanophase.calculators.vasp_calc import run_vasp
+
+    return run_vasp(atoms, settings, workdir, task, name, mesh=mesh)
 
 
 def prerelax(atoms: Atoms, settings: CalcSettings, task: str, workdir: Path) -> dict:

@@ -38,8 +38,9 @@ class SCFConvergenceError(RuntimeError):
     """Every rung of the recovery ladder failed to converge the electronic structure."""
 
 
-def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) -> dict:
-    """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung."""
+def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None) -> dict:
+    """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung (`mesh`: a k-point
+    mesh held fixed instead of the settings' rule, as along an energy-length scan)."""
     from gpaw import PW, Mixer
 
     smearing_ev = settings.smearing_ev * rung.get("smearing_factor", 1.0)
@@ -50,7 +51,7 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str) 
     )
     parameters = {
         "xc": settings.functional,
-        "kpts": {"size": kpoint_mesh(atoms, settings.kpoint_length_a), "gamma": True},
+        "kpts": {"size": mesh or kpoint_mesh(atoms, settings.kpoint_length_a), "gamma": True},
         "occupations": occupations,
         "convergence": {"energy": settings.scf_energy_tol_ev},
         "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),
@@ -113,6 +114,7 @@ def run_gpaw(
     task: str,
     name: str,
     ladder: tuple[dict, ...] = LADDER,
+    mesh: tuple[int, int, int] | None = None,
 ) -> tuple[CalcRecord, Atoms]:
     """Relax or evaluate `atoms` with GPAW in `workdir`; return the record and the final structure.
 
@@ -138,7 +140,7 @@ def run_gpaw(
     for index in range(first_rung, len(ladder)):
         rung = ladder[index]
         txt = str(workdir / f"gpaw-{len(attempts) + 1}.txt")
-        atoms.calc = GPAW(**gpaw_parameters(atoms, settings, rung, txt))
+        atoms.calc = GPAW(**gpaw_parameters(atoms, settings, rung, txt, mesh))
         attempt = {"rung": index, "label": rung["label"], "txt": Path(txt).name}
         try:
             if task == "single-point":
@@ -184,6 +186,7 @@ def run_gpaw(
         converged=converged,
         ionic_steps=0 if outcome is None else outcome.steps,
         wall_time_s=time.perf_counter() - start,
+        mesh=mesh,
         input_hash=input_hash,
         magnetic_moment_mu_b=magmom,
         resumed_from_step=0 if outcome is None else outcome.resumed_from_step,

@@ -112,13 +112,16 @@ def new_record(
     energy_ev: float,
     forces: np.ndarray,
     input_hash: str,
+    mesh: tuple[int, int, int] | None = None,
     **fields,
 ) -> CalcRecord:
     """A record of `final` computed with `settings` by `code`; the derived fields are filled in here.
 
     The fingerprint, physics, k-point mesh, spin and dipole policy come from the settings actually
-    used, so that every backend describes its energies the same way.
+    used, so that every backend describes its energies the same way; `mesh` is a mesh that was held
+    fixed instead of the settings' rule (the points of an energy-length scan).
     """
+    mesh = tuple(mesh or kpoint_mesh(final, settings.kpoint_length_a))
     return CalcRecord(
         name=name,
         task=task,
@@ -133,8 +136,8 @@ def new_record(
         output_hash=structure_hash(final),
         n_atoms=len(final),
         formula=final.get_chemical_formula(mode="metal"),
-        kpoints=list(kpoint_mesh(final, settings.kpoint_length_a)),
-        kpoint_sampling_a=sampling_lengths(final, settings.kpoint_length_a),
+        kpoints=list(mesh),
+        kpoint_sampling_a=sampling_lengths(final, mesh),
         spin_polarized=spin_polarised(final, settings),
         dipole_correction=needs_dipole_correction(final, settings),
         scf_attempts=len(fields.get("attempts", [])) or 1,

@@ -188,16 +188,15 @@ def kpoint_mesh(atoms: Atoms, kpoint_length_a: float) -> tuple[int, int, int]:
     )
 
 
-def sampling_lengths(atoms: Atoms, kpoint_length_a: float) -> list[float]:
+def sampling_lengths(atoms: Atoms, mesh: tuple[int, int, int]) -> list[float]:
     """n_i |a_i| along each periodic direction (0 along vacuum): the supercell the mesh is equivalent to.
 
-    Equal k-point lengths give sampling lengths between L and L + |a_i| (the ceiling); this is what a
-    record reports so that a reader sees the density each energy was sampled at.
+    The meshes of one k-point length give sampling lengths between L and L + |a_i| (the ceiling); a
+    record reports them so that a reader sees the density each energy was sampled at.
     """
-    mesh = kpoint_mesh(atoms, kpoint_length_a)
     periodic = periodic_directions(atoms)
     return [
-        round(n * length, 2) if p else 0.0
+        round(float(n * length), 2) if p else 0.0
         for n, length, p in zip(mesh, atoms.cell.lengths(), periodic, strict=True)
     ]
 

@@ -111,8 +111,8 @@ def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
     return "Monkhorst", "Monkhorst-Pack, as in the study"
 
 
-def kpoints(atoms: Atoms, settings: CalcSettings) -> Kpoints:
-    mesh = kpoint_mesh(atoms, settings.kpoint_length_a)
+def kpoints(atoms: Atoms, settings: CalcSettings, mesh: tuple[int, int, int] | None = None) -> Kpoints:
+    mesh = mesh or kpoint_mesh(atoms, settings.kpoint_length_a)
     style, reason = kpoint_style(atoms, mesh)
     if style == "Gamma":
         return Kpoints(comment=reason, style=Kpoints.supported_modes.Gamma, kpts=[mesh])
@@ -138,14 +138,19 @@ def find_potcar(symbol: str, functional: str, psp_dir: Path) -> Path:
 
 
 def write_inputs(
-    atoms: Atoms, settings: CalcSettings, task: str, folder: str | Path, psp_dir: str | None = None
+    atoms: Atoms,
+    settings: CalcSettings,
+    task: str,
+    folder: str | Path,
+    psp_dir: str | None = None,
+    mesh: tuple[int, int, int] | None = None,
 ) -> list[str]:
     """Write INCAR, KPOINTS, POSCAR and the POTCAR (or POTCAR.spec without psp_dir); return the symbols."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     atoms = atoms[species_order(atoms)]
     incar(atoms, settings, task).write_file(folder / "INCAR")
-    kpoints(atoms, settings).write_file(folder / "KPOINTS")
+    kpoints(atoms, settings, mesh).write_file(folder / "KPOINTS")
     poscar(atoms).write_file(folder / "POSCAR")
     symbols = potcar_symbols(atoms)
     (folder / "POTCAR.spec").write_text("\n".join(symbols) + "\n")
@@ -187,6 +192,7 @@ def run_vasp(
     task: str,
     name: str,
     environ: dict | None = None,
+    mesh: tuple[int, int, int] | None = None,
 ) -> tuple[CalcRecord, Atoms]:
     """Run VASP under custodian in `workdir` (a scratch folder outside results/) and record the result.
 
@@ -217,7 +223,7 @@ def run_vasp(
         start_atoms.set_cell(continued.cell)
         start_atoms.positions[order] = continued.positions
     psp_dir = environ.get("PMG_VASP_PSP_DIR")
-    write_inputs(start_atoms, settings, task, workdir, psp_dir)
+    write_inputs(start_atoms, settings, task, workdir, psp_dir, mesh)
     if not psp_dir:
         raise PotcarsMissing(
             f"{name}: PMG_VASP_PSP_DIR is not set, so no POTCAR was written. The VASP inputs are in "
@@ -259,6 +265,7 @@ def run_vasp(
         converged=converged,
         ionic_steps=parsed["ionic_steps"] if task != "single-point" else 0,
         wall_time_s=time.perf_counter() - start,
+        mesh=mesh,
         input_hash=input_hash,
         resumed_from_step=1 if resumed else 0,
         attempts=[{"label": "custodian", "outcome": "ok"}],
