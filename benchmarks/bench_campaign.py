@@ -125,19 +125,40 @@ def main() -> None:
 
     rows = [
         ("paper.yaml: DFT jobs in the DAG", f"{paper_jobs}", ""),
-        ("paper.yaml: symmetry-distinct calculations needed", f"{needed}",
-         f"DAG / needed = {paper_jobs / needed:.2f} (target 1.00)"),
-        ("paper.yaml: naive enumeration (every placement, per series)", f"{naive}",
-         f"naive / DAG = {naive / paper_jobs:.0f}x"),
+        (
+            "paper.yaml: symmetry-distinct calculations needed",
+            f"{needed}",
+            f"DAG / needed = {paper_jobs / needed:.2f} (target 1.00)",
+        ),
+        (
+            "paper.yaml: naive enumeration (every placement, per series)",
+            f"{naive}",
+            f"naive / DAG = {naive / paper_jobs:.0f}x",
+        ),
         ("`snakemake -n --configfile config/paper.yaml`", f"{paper_s:.2f} s", "target < 3 s"),
-        (f"generated campaign ({planned} calculations): `snakemake -n`", f"{campaign_s:.1f} s ({campaign_jobs} jobs)",
-         "target < 60 s"),
-        ("baseline, same run: `snakemake --version`", f"{startup:.2f} s",
-         f"paper dry run = {paper_s / startup:.1f}x start-up"),
-    ]  # fmt: skip
-    stamp = f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    lines = [f"# DAG size and dry-run time ({stamp})", "", "| measurement | value | target / ratio |", "|---|---|---|",
-             *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]  # fmt: skip
+        (
+            f"generated campaign ({planned} calculations): `snakemake -n`",
+            f"{campaign_s:.1f} s ({campaign_jobs} jobs)",
+            "target < 60 s",
+        ),
+        (
+            "baseline, same run: `snakemake --version`",
+            f"{startup:.2f} s",
+            f"paper dry run = {paper_s / startup:.1f}x start-up",
+        ),
+    ]
+    stamp = (
+        f"{datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}"
+    )
+    lines = [
+        f"# DAG size and dry-run time ({stamp})",
+        "",
+        "| measurement | value | target / ratio |",
+        "|---|---|---|",
+        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        "",
+    ]
     publish(lines, "campaign")
 
 

@@ -3,7 +3,8 @@
 For each slab of config/config.yaml (cut from the curated bulk lattice), GPAW relaxes it with the
 study's settings three times, side by side in one run: from the cut geometry (the baseline), from the
 geometry CHGNet (or SevenNet-0) relaxed it to, and from that geometry with BFGS starting from the
-potential's Hessian (calculator.prerelax_hessian, the default). All reach the same fmax. Prints a table and writes it
+potential's Hessian (calculator.prerelax_hessian, the default). All reach the same fmax. Prints a table
+and writes it
 to benchmarks/results/prerelax_<model>.md. Run from the repository root:
 
     .venv/bin/python benchmarks/bench_prerelax.py [chgnet|sevenn]
@@ -39,10 +40,36 @@ TARGET = 0.4
 def relax(name: str, structure: Path, settings: CalcSettings, label: str, ranks: int) -> dict:
     """One GPAW relaxation through the product's own entry point (`nanophase calc`), on `ranks` ranks."""
     folder = SCRATCH / label / name
-    command = ["mpiexec", "--bind-to", "none", "-n", str(ranks), sys.executable, "-m", "gpaw", "python", "-m",
-               "nanophase", "calc", "--backend", "gpaw", "--name", name, "--task", "relax", "--structure",
-               str(structure), "--settings", json.dumps(settings.to_dict()), "--workdir", str(folder / "work"),
-               "--record", str(folder / "record.json"), "--final", str(folder / "final.extxyz")]  # fmt: skip
+    command = [
+        "mpiexec",
+        "--bind-to",
+        "none",
+        "-n",
+        str(ranks),
+        sys.executable,
+        "-m",
+        "gpaw",
+        "python",
+        "-m",
+        "nanophase",
+        "calc",
+        "--backend",
+        "gpaw",
+        "--name",
+        name,
+        "--task",
+        "relax",
+        "--structure",
+        str(structure),
+        "--settings",
+        json.dumps(settings.to_dict()),
+        "--workdir",
+        str(folder / "work"),
+        "--record",
+        str(folder / "record.json"),
+        "--final",
+        str(folder / "final.extxyz"),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if os.geteuid() == 0:  # Open MPI refuses to start as root without these
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -70,14 +97,18 @@ def main() -> None:
         seeded = relax(slab_model.name, path, replace(settings, prerelax=model), "prerelaxed-hessian", ranks)
         rows.append((slab_model.name, len(slab), cold, geometry, seeded))
     lines = [
-        f"# DFT relaxations, cold start vs. {model} pre-relaxed ({datetime.date.today()}, {platform.machine()}, "
-        f"{os.cpu_count()} cores, GPAW on {ranks} ranks, {settings.encut_ev:g} eV, fmax {settings.fmax_ev_per_a:g} eV/A)",
+        f"# DFT relaxations, cold start vs. {model} pre-relaxed ({datetime.date.today()}, "
+        f"{platform.machine()}, "
+        f"{os.cpu_count()} cores, GPAW on {ranks} ranks, {settings.encut_ev:g} eV, fmax "
+        f"{settings.fmax_ev_per_a:g} eV/A)",
         "",
-        "| slab | atoms | cold: DFT steps / s | MLIP relaxation: steps / s | pre-relaxed geometry: DFT steps / s "
-        "(ratio) | + MLIP Hessian: DFT steps / s (ratio) | Hessian: s | wall ratio, Hessian seeded, MLIP included | "
+        "| slab | atoms | cold: DFT steps / s | MLIP relaxation: steps / s | pre-relaxed geometry: DFT "
+        "steps / s "
+        "(ratio) | + MLIP Hessian: DFT steps / s (ratio) | Hessian: s | wall ratio, Hessian seeded, MLIP "
+        "included | "
         "E_seeded - E_cold (meV) |",
         "|---|---|---|---|---|---|---|---|---|",
-    ]  # fmt: skip
+    ]
     totals = {"cold": 0, "geometry": 0, "seeded": 0}
     for name, atoms, cold, geometry, seeded in rows:
         pre = seeded["extra"]["prerelax"]
@@ -91,12 +122,16 @@ def main() -> None:
             f"{pre['wall_time_s']:.0f} | {geometry['ionic_steps']} / {geometry['wall_time_s']:.0f} "
             f"({geometry['ionic_steps'] / max(cold['ionic_steps'], 1):.2f}) | {seeded['ionic_steps']} / "
             f"{seeded['wall_time_s']:.0f} ({seeded['ionic_steps'] / max(cold['ionic_steps'], 1):.2f}) | "
-            f"{pre['hessian_wall_time_s']:.1f} | {wall:.2f} | {1000 * (seeded['energy_ev'] - cold['energy_ev']):+.0f} |"
+            f"{pre['hessian_wall_time_s']:.1f} | {wall:.2f} | "
+            f"{1000 * (seeded['energy_ev'] - cold['energy_ev']):+.0f} |"
         )
-    lines += ["", f"All slabs, DFT steps against the cold start ({totals['cold']}): pre-relaxed geometry "
-                  f"{totals['geometry']} = {totals['geometry'] / max(totals['cold'], 1):.2f}, with the MLIP Hessian "
-                  f"{totals['seeded']} = {totals['seeded'] / max(totals['cold'], 1):.2f} (target <= {TARGET}).",
-              ""]  # fmt: skip
+    lines += [
+        "",
+        f"All slabs, DFT steps against the cold start ({totals['cold']}): pre-relaxed geometry "
+        f"{totals['geometry']} = {totals['geometry'] / max(totals['cold'], 1):.2f}, with the MLIP Hessian "
+        f"{totals['seeded']} = {totals['seeded'] / max(totals['cold'], 1):.2f} (target <= {TARGET}).",
+        "",
+    ]
     publish(lines, f"prerelax_{model}")
 
 

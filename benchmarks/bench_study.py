@@ -98,16 +98,27 @@ def main() -> None:
     figures = sorted(p.name for p in scratch.glob("results/**/figures/*.png"))
     target = TARGETS_S.get(name)
     rows = [
-        (f"`snakemake --cores all`, {' + '.join(sources)}, empty folder", f"{total_s:.0f} s ({total_s / 60:.1f} min)",
-         f"< {target // 60} min" if target else ""),
+        (
+            f"`snakemake --cores all`, {' + '.join(sources)}, empty folder",
+            f"{total_s:.0f} s ({total_s / 60:.1f} min)",
+            f"< {target // 60} min" if target else "",
+        ),
         (f"calculations ({records[0]['code']})", f"{len(records)} jobs, {steps} ionic steps", ""),
-        ("sum of the calculations' own wall times", f"{calc_sum_s:.0f} s", f"{calc_sum_s / total_s:.2f}x the total"),
-        ("slowest calculation", f"{slowest['name']} ({slowest['n_atoms']} atoms, {slowest['ionic_steps']} steps): "
-         f"{slowest['wall_time_s']:.0f} s", ""),
+        (
+            "sum of the calculations' own wall times",
+            f"{calc_sum_s:.0f} s",
+            f"{calc_sum_s / total_s:.2f}x the total",
+        ),
+        (
+            "slowest calculation",
+            f"{slowest['name']} ({slowest['n_atoms']} atoms, {slowest['ionic_steps']} steps): "
+            f"{slowest['wall_time_s']:.0f} s",
+            "",
+        ),
         ("baseline, same run: `snakemake --cores all structures`", f"{structures_s:.1f} s", ""),
         ("tables / figures written", f"{len(tables)} / {len(figures)}", ""),
         ("DFT relaxations pre-relaxed with", prerelax, ""),
-    ]  # fmt: skip
+    ]
     if prerelax != "none" and "--no-cold" not in sys.argv:
         cold = scratch.with_name(f"{name}-cold")
         shutil.rmtree(cold, ignore_errors=True)
@@ -124,13 +135,24 @@ def main() -> None:
         for stem, difference in largest_differences(scratch, cold).items():
             column, goal = AGREEMENT[stem]
             unit = "meV/A^2" if "meV" in column else "eV"
-            rows.append((f"{stem}: largest |pre-relaxed - cold| of the {column} columns", f"{difference:.3f} {unit}",
-                         f"goal <= {goal:g} {unit}"))  # fmt: skip
+            rows.append(
+                (
+                    f"{stem}: largest |pre-relaxed - cold| of the {column} columns",
+                    f"{difference:.3f} {unit}",
+                    f"goal <= {goal:g} {unit}",
+                )
+            )
     stamp = (
         f"{datetime.date.today()}, {platform.machine()}, {cores} cores, Python {platform.python_version()}"
     )
-    lines = [f"# {name}: {' + '.join(sources)} end to end ({stamp})", "", "| measurement | value | target / ratio |",
-             "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]  # fmt: skip
+    lines = [
+        f"# {name}: {' + '.join(sources)} end to end ({stamp})",
+        "",
+        "| measurement | value | target / ratio |",
+        "|---|---|---|",
+        *(f"| {a} | {b} | {c} |" for a, b, c in rows),
+        "",
+    ]
     publish(lines, name)
 
 

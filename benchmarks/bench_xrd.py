@@ -73,8 +73,18 @@ def main() -> None:
         for k in ("PbS-rs", "CdS-zb", "CdS-rs")
     }
     prototypes = {k: b.info["prototype"] for k, b in bulks.items()}
-    spec = particle_specs({"bench": {"kind": "core_shell", "core": "PbS-rs", "shell": "CdS-zb", "diameter_nm": 7.1,
-                                     "conversions": [0.5]}}, prototypes)[0]  # fmt: skip
+    spec = particle_specs(
+        {
+            "bench": {
+                "kind": "core_shell",
+                "core": "PbS-rs",
+                "shell": "CdS-zb",
+                "diameter_nm": 7.1,
+                "conversions": [0.5],
+            }
+        },
+        prototypes,
+    )[0]
     atoms = build_particle(spec, bulks)
     settings = XrdSettings()
     q = settings.q_grid()
@@ -93,22 +103,46 @@ def main() -> None:
 
     rows = [
         ("particle", f"PbS@CdS zinc blende shell, 7.1 nm, 50 % conversion: {len(atoms)} atoms", ""),
-        ("pattern grid", f"{len(q)} Q points, 2theta {settings.two_theta_deg[0]:g}-{settings.two_theta_deg[1]:g} deg (Cu Ka)", ""),
-        ("nanophase: pair histogram", f"{t_hist:.2f} s", f"{len(histogram.distances_a)} occupied {settings.bin_width_a} A bins"),
-        ("nanophase: Debye sum", f"{t_sum:.2f} s", "one sine per (Q, distance), shared by the 6 species pairs"),
+        (
+            "pattern grid",
+            f"{len(q)} Q points, 2theta {settings.two_theta_deg[0]:g}-{settings.two_theta_deg[1]:g} deg "
+            "(Cu Ka)",
+            "",
+        ),
+        (
+            "nanophase: pair histogram",
+            f"{t_hist:.2f} s",
+            f"{len(histogram.distances_a)} occupied {settings.bin_width_a} A bins",
+        ),
+        (
+            "nanophase: Debye sum",
+            f"{t_sum:.2f} s",
+            "one sine per (Q, distance), shared by the 6 species pairs",
+        ),
         ("nanophase: pattern, total", f"{t_ours:.2f} s", "goal <= 5 s"),
-        ("baseline: plain numpy histogram Debye sum", f"{t_plain:.2f} s",
-         f"{t_plain / t_ours:.1f}x nanophase; agrees to {np.max(np.abs(plain / ours - 1)):.1e}"),
-        ("binning error vs exact double sum", f"{error:.1e} ({error_of_peak:.1e} of the strongest peak)",
-         "max relative, 30 Q points 1.7-3.2 1/A; the error falls linearly with xrd.bin_width_a"),
-    ]  # fmt: skip
+        (
+            "baseline: plain numpy histogram Debye sum",
+            f"{t_plain:.2f} s",
+            f"{t_plain / t_ours:.1f}x nanophase; agrees to {np.max(np.abs(plain / ours - 1)):.1e}",
+        ),
+        (
+            "binning error vs exact double sum",
+            f"{error:.1e} ({error_of_peak:.1e} of the strongest peak)",
+            "max relative, 30 Q points 1.7-3.2 1/A; the error falls linearly with xrd.bin_width_a",
+        ),
+    ]
     try:
         from debyecalculator import DebyeCalculator
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            calc = DebyeCalculator(qmin=float(q[0]), qmax=float(q[-1]) + 1e-6, qstep=settings.q_step_inv_a, biso=0.0,
-                                   device="cpu")  # fmt: skip
+            calc = DebyeCalculator(
+                qmin=float(q[0]),
+                qmax=float(q[-1]) + 1e-6,
+                qstep=settings.q_step_inv_a,
+                biso=0.0,
+                device="cpu",
+            )
             t_dc, _ = best_of(lambda: calc.iq(atoms), repeat=1)
         rows.append(
             ("DebyeCalculator 1.1 (CPU, float32)", f"{t_dc:.2f} s", f"{t_dc / t_ours:.1f}x nanophase")

@@ -232,7 +232,9 @@ def test_knockon_sites_take_voltages_from_t_d_never_from_the_static_energy(lapto
     wz = sites[sites["phase"] == "wurtzite"].iloc[0]
     assert wz["E_f static (eV)"] == pytest.approx(E_F_SE_RICH["wurtzite"] + E_SE_ATOM - E_SE)
     assert "threshold (kV)" not in sites and "lower bound" in wz["T_d from"]  # no dynamics: no voltages
-    assert set(sites.loc[sites["depth"] > 0, "what the beam can do"]) <= {"Frenkel pair (cannot leave the sheet)"}
+    assert set(sites.loc[sites["depth"] > 0, "what the beam can do"]) <= {
+        "Frenkel pair (cannot leave the sheet)"
+    }
     sheet = next(m.name for m in study.slabs if m.settings.phase == "wurtzite")
     thresholds = pd.DataFrame([{"sheet": sheet, "species": "Se", "depth": 0, "role": "exit", "T_d (eV)": 6.0,
                                 "model": "chgnet 0.4.2 + ZBL"}])  # fmt: skip
@@ -286,7 +288,10 @@ def test_validation_at_laptop_settings_says_not_comparable(laptop, tmp_path):
     assert "3 ML < 7 ML" in energy["verdict"]
     assert table.loc["largest energy transferred to Se at 200 keV", "verdict"] == "pass"
     # 10.78 eV exact vs 10.81 eV quoted: 0.25 %, the source's rounding, not a failure of the physics
-    assert table.loc["largest energy transferred to Se at 300 keV", "verdict"] == "rounding in the source (0.25 %)"
+    assert (
+        table.loc["largest energy transferred to Se at 300 keV", "verdict"]
+        == "rounding in the source (0.25 %)"
+    )
     ratios = table.loc["Se per Cd after losing one surface Se layer (7 ML wz)"]
     assert set(ratios["verdict"]) == {"pass", "not comparable: the run's slab has 3 ML, the published 7"}
     assert sorted(ratios["this run"]) == pytest.approx([4 / 6, 12 / 14])

@@ -14,7 +14,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from tests.test_analysis import E_CD, E_CDSE, E_SE, REPO, make_calculated
 
 from nanophase import analysis, competition, configurations, paper
 from nanophase.analysis import Calculated
@@ -22,6 +21,7 @@ from nanophase.calculators.settings import PRESETS
 from nanophase.config import ConfigError, load_config
 from nanophase.energetics import composition
 from nanophase.study import Study
+from tests.test_analysis import E_CD, E_CDSE, E_SE, REPO, make_calculated
 
 F = {"wurtzite": (0.3, 0.2), "zincblende": (0.2, 0.4)}  # f(x) = a + b x, eV per Cd
 DH_F = E_CDSE - E_CD - E_SE
@@ -74,7 +74,8 @@ def test_hulls_crossing_and_favoured_phase(known):
     assert comparison.crossings == (pytest.approx(0.5),)
     table = competition.competition_table(res, found)
     assert np.allclose(
-        table["e per Cd (eV)"], [F[p][0] + F[p][1] * x for p, x in zip(table["phase"], table["Se/Cd"])]
+        table["e per Cd (eV)"],
+        [F[p][0] + F[p][1] * x for p, x in zip(table["phase"], table["Se/Cd"], strict=True)],
     )
     assert (table["on hull"] == "yes").all()  # every sheet lies on its phase's line
     for _, row in table.iterrows():

@@ -156,7 +156,9 @@ def test_lcao_mode_runs_with_the_shipped_dzp_basis(tmp_path):
     assert "dzp" in (tmp_path / "gpaw-1.txt").read_text()
 
 
-CONVERGED_STRESS = CalcSettings(encut_ev=450.0, kpoint_length_a=12.0, fmax_ev_per_a=0.02, scf_energy_tol_ev=1e-5)
+CONVERGED_STRESS = CalcSettings(
+    encut_ev=450.0, kpoint_length_a=12.0, fmax_ev_per_a=0.02, scf_energy_tol_ev=1e-5
+)
 
 
 def test_cell_relaxations_run_in_the_primitive_cell_and_hold_what_they_must(bulk, tmp_path):

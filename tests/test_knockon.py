@@ -177,7 +177,9 @@ def test_heavy_atoms_backscatter_more_than_mckinley_feshbach_says(element):
     if element == "Pb":
         assert back > 1.0
     td = 0.5 * ko.max_transfer_ev(300, element)
-    assert ko.mott_cross_section_barn(300, element, td) > ko.mckinley_feshbach_cross_section_barn(300, element, td)
+    assert ko.mott_cross_section_barn(300, element, td) > ko.mckinley_feshbach_cross_section_barn(
+        300, element, td
+    )
 
 
 def test_thermal_velocity_follows_equipartition_and_vanishes_without_zero_point_at_zero_kelvin():
@@ -186,7 +188,9 @@ def test_thermal_velocity_follows_equipartition_and_vanishes_without_zero_point_
     # high-T expansion of the Debye oscillator: kT - (3/8) k theta
     assert hot == pytest.approx(ko.BOLTZMANN_EV_PER_K * (3000 - 3 / 8 * 181), rel=2e-3)
     assert ko.debye_mean_square_velocity("Se", 0, 181, zero_point=False) == 0.0
-    assert ko.debye_mean_square_velocity("Se", 0, 181) * mc2 == pytest.approx(3 / 8 * ko.BOLTZMANN_EV_PER_K * 181)
+    assert ko.debye_mean_square_velocity("Se", 0, 181) * mc2 == pytest.approx(
+        3 / 8 * ko.BOLTZMANN_EV_PER_K * 181
+    )
 
 
 def test_thermal_correction_vanishes_as_temperature_goes_to_zero_and_opens_the_sub_threshold_tail():
@@ -204,7 +208,9 @@ def test_thermal_correction_vanishes_as_temperature_goes_to_zero_and_opens_the_s
 def test_moving_nucleus_gains_two_p_v():
     e0 = 2e5
     pc = math.sqrt(e0 * (e0 + 2 * ko.ELECTRON_REST_ENERGY_EV))
-    assert ko.max_transfer_moving_ev(200, "Se", 1e-6) - ko.max_transfer_ev(200, "Se") == pytest.approx(2 * pc * 1e-6)
+    assert ko.max_transfer_moving_ev(200, "Se", 1e-6) - ko.max_transfer_ev(200, "Se") == pytest.approx(
+        2 * pc * 1e-6
+    )
 
 
 def test_dose_and_time_to_remove_a_fraction():

@@ -282,23 +282,37 @@ def test_conversion_is_the_closest_of_every_possible_core_radius(bulk):
 
     core, shell = bulk["PbS-rs"], bulk["CdS-zb"]
     scan = [
-        conversion_fraction(core_shell(core, shell, ShellGeometry(r, r, 15.0))) for r in np.arange(0.0, 15.0, 0.01)
+        conversion_fraction(core_shell(core, shell, ShellGeometry(r, r, 15.0)))
+        for r in np.arange(0.0, 15.0, 0.01)
     ]
     for target in (0.3, 0.5, 0.7):
-        chosen = conversion_fraction(core_shell(core, shell, core_radius_for_conversion(core, shell, 15.0, target)))
+        chosen = conversion_fraction(
+            core_shell(core, shell, core_radius_for_conversion(core, shell, 15.0, target))
+        )
         assert abs(chosen - target) == pytest.approx(min(abs(f - target) for f in scan), abs=1e-12)
 
 
 def test_shell_thickness_series(bulk):
-    specs = _spec(kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=3.0, shells_nm=[0.0, 0.5, 1.5])
+    specs = _spec(
+        kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=3.0, shells_nm=[0.0, 0.5, 1.5]
+    )
     assert [s.name for s in specs] == ["p_s0.00nm", "p_s0.50nm", "p_s1.50nm"]
     particles = [build_particle(spec, bulk) for spec in specs]
     assert set(particles[0].get_chemical_symbols()) == {"Pb", "S"}
     assert set(particles[-1].get_chemical_symbols()) == {"Cd", "S"}
     middle = particles[1]
     radii = np.linalg.norm(middle.positions, axis=1)
-    assert radii[middle.arrays["region"] == 2].min() > 10.0 and radii[middle.arrays["region"] == 0].max() <= 10.0
+    assert (
+        radii[middle.arrays["region"] == 2].min() > 10.0 and radii[middle.arrays["region"] == 0].max() <= 10.0
+    )
     with pytest.raises(ValueError, match="either conversions .* or shells_nm"):
-        _spec(kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=3.0, shells_nm=[0.5], conversions=[0.5])
+        _spec(
+            kind="core_shell",
+            core="PbS-rs",
+            shell="CdS-zb",
+            diameter_nm=3.0,
+            shells_nm=[0.5],
+            conversions=[0.5],
+        )
     with pytest.raises(ValueError, match=r"shells_nm: 2.0 is outside \[0, 1.5\]"):
         _spec(kind="core_shell", core="PbS-rs", shell="CdS-zb", diameter_nm=3.0, shells_nm=[2.0])

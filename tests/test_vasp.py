@@ -82,7 +82,10 @@ def test_paper_slab_inputs_are_exact(wz_vacancy, tmp_path):
     }
     # the study's Monkhorst-Pack 4x3x1 (the orthorhombic 2x2 wz(11-20) cell needs no Gamma-centring)
     kpoints_lines = (tmp_path / "KPOINTS").read_text().split("\n")
-    assert kpoints_lines[0] == "Monkhorst-Pack, as in the study" and kpoints_lines[2:4] == ["Monkhorst", "4 3 1"]
+    assert kpoints_lines[0] == "Monkhorst-Pack, as in the study" and kpoints_lines[2:4] == [
+        "Monkhorst",
+        "4 3 1",
+    ]
     poscar = (tmp_path / "POSCAR").read_text().splitlines()
     assert poscar[5].split() == ["Cd", "Se"] and poscar[6].split() == ["56", "55"]
     assert poscar[7] == "Selective dynamics"

@@ -176,11 +176,18 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
         assert len(scan) >= 5 and scan[:, 0].min() < fit["c_fit_a"] < scan[:, 0].max()
         assert records[shell]["energy_ev"] <= scan[:, 1].min() + 2e-3 and records[shell]["task"] == "relax-c"
     # one k-point density: 2x2x1 in the slabs, 3x3x3 in the zinc blende primitive cell
-    assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1] and records["CdSe-zb"]["kpoints"] == [3, 3, 3]
+    assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1] and records["CdSe-zb"]["kpoints"] == [
+        3,
+        3,
+        3,
+    ]
     # the default study pre-relaxes with CHGNet where it is installed; the energies stay GPAW's
     if mlip_available("chgnet"):
         assert records["CdSe-wz-1120-2ml-1x1"]["extra"]["prerelax"]["model"] == "chgnet"
-        assert "relaxations started from the chgnet geometry" in (folder / "results/tables/records.md").read_text()
+        assert (
+            "relaxations started from the chgnet geometry"
+            in (folder / "results/tables/records.md").read_text()
+        )
     # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them
     host = read(calcs / "CdSe-wz-1120-2ml-1x1" / "final.extxyz")
     vacancy = read(calcs / "structures" / "vacancy" / "CdSe-wz-1120-2ml-1x1_vSe-top-1-a.extxyz")

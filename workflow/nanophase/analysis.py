@@ -292,8 +292,12 @@ def interface_energies(study: Study, calculated: Calculated) -> pd.DataFrame:
               for role, key in (("rs", model.rocksalt_shell), ("zb", model.zincblende_shell))}  # fmt: skip
     strained = {role: calculated.record(model.strained[key])
                 for role, key in (("rs", model.rocksalt_shell), ("zb", model.zincblende_shell))}  # fmt: skip
-    require_same_settings(bare, calculated.record(model.rocksalt_shell), calculated.record(model.zincblende_shell),
-                          *strained.values())  # fmt: skip
+    require_same_settings(
+        bare,
+        calculated.record(model.rocksalt_shell),
+        calculated.record(model.zincblende_shell),
+        *strained.values(),
+    )
     e_strained = {role: energy_per_formula_unit(record, shell_formula) for role, record in strained.items()}
     cation, _ = formula_elements(shell_formula)
     rows = []
@@ -361,9 +365,11 @@ def interface_ordering(interfaces: pd.DataFrame) -> pd.DataFrame:
         zb = interfaces[(interfaces["n_zb"] == monolayers) & (interfaces["n_rs"] == 0)]
         same = interfaces[interfaces["n_rs"] + interfaces["n_zb"] == monolayers]
         best = same.loc[same["E_int (meV/A^2)"].idxmin()]
-        row = {"monolayers": int(monolayers),
-               "rock salt (meV/A^2)": float(rs["E_int (meV/A^2)"].iloc[0]) if len(rs) else np.nan,
-               "zinc blende (meV/A^2)": float(zb["E_int (meV/A^2)"].iloc[0]) if len(zb) else np.nan}  # fmt: skip
+        row = {
+            "monolayers": int(monolayers),
+            "rock salt (meV/A^2)": float(rs["E_int (meV/A^2)"].iloc[0]) if len(rs) else np.nan,
+            "zinc blende (meV/A^2)": float(zb["E_int (meV/A^2)"].iloc[0]) if len(zb) else np.nan,
+        }
         if len(rs) and len(zb):
             row["lower"] = (
                 "rock salt" if row["rock salt (meV/A^2)"] < row["zinc blende (meV/A^2)"] else "zinc blende"
@@ -498,7 +504,8 @@ def settings_caption(records: dict[str, CalcRecord]) -> str:
              else f"LCAO {settings['basis']}, grid {settings['grid_spacing_a']:g} A")  # fmt: skip
     return (
         f"{first.code.upper()} {first.code_version}, {settings['functional']}, {basis}, "
-        f"{settings['smearing']} smearing {settings['smearing_ev']:g} eV, SCF {settings['scf_energy_tol_ev']:g} eV, "
+        f"{settings['smearing']} smearing {settings['smearing_ev']:g} eV, SCF "
+        f"{settings['scf_energy_tol_ev']:g} eV, "
         f"forces {settings['fmax_ev_per_a']:g} eV/A, one k-point density for every structure "
         f"(n_i = ceil({settings['kpoint_length_a']:g} A / |a_i|))" + prerelax_note(settings) + " "
         f"(fingerprint {first.fingerprint})"

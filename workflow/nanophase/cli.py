@@ -134,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     knockon.add_argument(
         "--ed", type=float, help="displacement energy, eV: adds threshold and cross-sections"
     )
-    knockon.add_argument("--td", help="a run's displacement_thresholds.csv: every computed T_d of the element")
+    knockon.add_argument(
+        "--td", help="a run's displacement_thresholds.csv: every computed T_d of the element"
+    )
     knockon.set_defaults(handler=_knockon)
     check = commands.add_parser("kick-check", help="DFT check of a sheet's knock-on threshold (a rule's)")
     for option in ("--structure", "--record", "--dynamics", "--check", "--settings", "--workdir", "--output"):

@@ -119,7 +119,8 @@ def compose_config(default_path: str | Path, config_files: list[str | Path] | tu
     in order; command-line --config values come last. Nested mappings merge key by key, lists are replaced.
 
     Raises:
-        ConfigError: two whole studies, or a file that is neither a study (no bulk), a based one nor an overlay.
+        ConfigError: two whole studies, or a file that is neither a study (no bulk), a based one nor an
+            overlay.
     """
     study: dict | None = None
     study_file = None
@@ -142,7 +143,8 @@ def compose_config(default_path: str | Path, config_files: list[str | Path] | tu
             data = _deep_update(compose_config(default_path, [base_path]), data)
         elif "bulk" not in data:
             raise ConfigError(
-                f"invalid config: {path}: not a whole study (it has no bulk) (allowed: add `base: {default_path}` "
+                f"invalid config: {path}: not a whole study (it has no bulk) (allowed: add `base: "
+                f"{default_path}` "
                 "to extend a study, or `overlay: true` to change keys of the study given before it)"
             )
         study, study_file = data, path

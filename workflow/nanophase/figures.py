@@ -199,8 +199,13 @@ def interface_energy_figure(interfaces: pd.DataFrame, stem: Path) -> list[Path]:
         ax.plot(zb["n_zb"], zb["E_int (meV/A^2)"], "s-", label="zinc blende")
         for _, row in mixed.iterrows():
             ax.plot(row["n_rs"] + row["n_zb"], row["E_int (meV/A^2)"], "k^")
-            ax.annotate(f"{row['n_rs']}rs+{row['n_zb']}zb", (row["n_rs"] + row["n_zb"], row["E_int (meV/A^2)"]),
-                        fontsize=7, xytext=(4, 2), textcoords="offset points")  # fmt: skip
+            ax.annotate(
+                f"{row['n_rs']}rs+{row['n_zb']}zb",
+                (row["n_rs"] + row["n_zb"], row["E_int (meV/A^2)"]),
+                fontsize=7,
+                xytext=(4, 2),
+                textcoords="offset points",
+            )
         ax.set_xticks(sorted(monolayers.unique()))
     ax.set(xlabel="CdS monolayers", ylabel="interface energy (meV/A$^2$)")
     ax.legend()

@@ -64,8 +64,9 @@ class PhaseCompetitionSettings:
         return cls(**(cfg or {}))
 
 
-def phase_competition_frames(study: Study, calculated: Calculated, settings: PhaseCompetitionSettings,
-                             scan: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
+def phase_competition_frames(
+    study: Study, calculated: Calculated, settings: PhaseCompetitionSettings, scan: pd.DataFrame | None = None
+) -> tuple[dict[str, pd.DataFrame], str]:
     """The phase-competition tables, or one row each saying why there is no comparison.
 
     `scan` is the formation_energy_scan table when the caller has it already.
@@ -102,41 +103,56 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
     tail = f" {note} Settings: {settings_text}."
     gamma = ""
     if study.interfaces is not None:
-        gamma = (f" Bare substrate surface energy {ev_per_a2_to_mev_per_a2(analysis.substrate_surface_energy(study, calculated)):.1f} "
-                 "meV/A^2.")  # fmt: skip
-    implied = ", ".join(f"{name} {value:+.2f} eV"
-                        for name, value in analysis.implied_chemical_potentials(study, calculated).items())  # fmt: skip
+        gamma = (
+            " Bare substrate surface energy "
+            f"{ev_per_a2_to_mev_per_a2(analysis.substrate_surface_energy(study, calculated)):.1f} "
+            "meV/A^2."
+        )
+    implied = ", ".join(
+        f"{name} {value:+.2f} eV"
+        for name, value in analysis.implied_chemical_potentials(study, calculated).items()
+    )
     reservoir = ""
     if not unavailable:
         res = competition.reservoir(study, calculated)
-        reservoir = (f" Reservoir: bulk {res.compound} (the lower-energy CdSe polymorph), {res.cation_solid}, "
-                     f"{res.anion_solid}; dH_f = {res.formation_enthalpy:.3f} eV.")  # fmt: skip
+        reservoir = (
+            f" Reservoir: bulk {res.compound} (the lower-energy CdSe polymorph), {res.cation_solid}, "
+            f"{res.anion_solid}; dH_f = {res.formation_enthalpy:.3f} eV."
+        )
     why = f" Not computed: {unavailable}." if unavailable else ""
     return {
-        "records": "Calculation records behind every table: task, code, settings fingerprint, energy, largest "
+        "records": "Calculation records behind every table: task, code, settings fingerprint, energy, "
+        "largest "
         "free force, ionic steps and wall time." + tail,
-        "chemical_potentials": "Se chemical potential at the isolated spin-polarised atom (the study's reference), "
+        "chemical_potentials": "Se chemical potential at the isolated spin-polarised atom (the study's "
+        "reference), "
         "the Se-rich limit (trigonal Se) and the Cd-rich limit (E(CdSe)/f.u. - E(Cd, hcp)); dH_f = E(CdSe) - "
         "E(Cd) - E(Se) per formula unit; E_coh = E(atom) - E(Se, solid)." + tail,
         "vacancy_formation": "Vacancy formation energy per removed atom, E_f = [E_defect - E_host + sum n_i "
-        "mu_i] / n, against the isolated atom, the Se-rich and the Cd-rich limit (mu_Cd = E(CdSe) - mu_Se); the "
+        "mu_i] / n, against the isolated atom, the Se-rich and the Cd-rich limit (mu_Cd = E(CdSe) - "
+        "mu_Se); the "
         "host is the pristine slab, or for Cd removed after the outermost Se plane (series after-layer) the "
         "slab without that plane (Cd has no atom-referenced value: its free atom is not computed); "
         "concentration = removed atoms / atoms of that species in the pristine slab; dE = E/N(defect) - "
         "E/N(pristine), the study's measure, which equals a formation energy at mu_bar = E/N(pristine) and "
-        "carries no conclusion. The difference between the atom and Se-rich columns is the Se cohesive energy."
-        + tail,
-        "formation_energy_scan": "E_f per vacancy across the allowed range dH_f <= dmu_Se <= 0 (dmu_Se = mu_Se - "
+        "carries no conclusion. The difference between the atom and Se-rich columns is the Se cohesive "
+        "energy." + tail,
+        "formation_energy_scan": "E_f per vacancy across the allowed range dH_f <= dmu_Se <= 0 (dmu_Se = "
+        "mu_Se - "
         "E(Se, solid)), and the change of the sheet's grand potential per in-plane area, n E_f / A; each "
         "structure against its own host sheet." + tail,
-        "phase_stability": "Cost of Se loss within each phase, per series (one face, both faces, whole layers) "
+        "phase_stability": "Cost of Se loss within each phase, per series (one face, both faces, whole "
+        "layers) "
         "and concentration, the lowest computed placement at each: the study's measure dE = E/N(defect) - "
-        "E/N(pristine) and the thermodynamic E_f per vacancy and dOmega per area at both limits; pristine at 0. "
+        "E/N(pristine) and the thermodynamic E_f per vacancy and dOmega per area at both limits; pristine "
+        "at 0. "
         "Every number is relative to the phase's own pristine sheet, so none says which phase is lower after "
         "Se loss (phase_competition does). dE/atom is a formation energy at the arbitrary mu_bar = "
-        f"E_host/N_host, here dmu_Se = {implied}, which moves with the code's zero of energy: no conclusion is "
+        f"E_host/N_host, here dmu_Se = {implied}, which moves with the code's zero of energy: no "
+        "conclusion is "
         "drawn from it." + tail,
-        "configurations": "Vacancy placements of each series and count: how many symmetry-distinct placements "
+        "configurations": "Vacancy placements of each series and count: how many symmetry-distinct "
+        "placements "
         "exist and how many were computed (kept in lexicographic order of their atoms, not ranked by energy, "
         "unless every one is computed), the lowest, and the Boltzmann average of E_f at the Se-rich limit at "
         f"{settings.temperature_k:g} K, weighted by each placement's orbit size, over the computed ones only."
@@ -145,14 +161,18 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "n_Se mu_Se] / (2 A), mu_Cd = E(CdSe) - mu_Se with the sheet's own bulk, across the allowed mu_Se; a "
         "non-stoichiometric (Cd-terminated) sheet depends on mu_Se; inequivalent faces give their mean."
         + tail,
-        "phase_competition": "Wurtzite vs zinc blende sheets of the same thickness at equal composition: every "
-        "sheet (pristine and with vacancies) at x = Se/Cd with e(x) = [E - n_Se e_CdSe - (n_Cd - n_Se) e_Cd] / "
-        "n_Cd per Cd against one reservoir for both phases; each phase's lower convex hull over x; at each x the "
+        "phase_competition": "Wurtzite vs zinc blende sheets of the same thickness at equal composition: "
+        "every "
+        "sheet (pristine and with vacancies) at x = Se/Cd with e(x) = [E - n_Se e_CdSe - (n_Cd - n_Se) "
+        "e_Cd] / "
+        "n_Cd per Cd against one reservoir for both phases; each phase's lower convex hull over x; at "
+        "each x the "
         "phase with the lower hull and the margin (meV per Cd); 'not comparable' outside the other phase's "
         "computed range. Only sheets of equal monolayers are compared." + reservoir + why + tail,
         "phase_map": "Grand-potential view: at each dmu_Se in [dH_f, 0], with Cd kept in the sheet and Se "
         "exchanged with one reservoir, omega(x) = e(x) - x (dmu_Se - dH_f) per Cd (a constant common to both "
-        "phases dropped); each phase's equilibrium sheet (the tangent construction on its hull: a hull segment "
+        "phases dropped); each phase's equilibrium sheet (the tangent construction on its hull: a hull "
+        "segment "
         "of slope s is in equilibrium at dmu_Se = dH_f + s), and the phase with the lower omega."
         + reservoir
         + why
@@ -161,18 +181,22 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "competition at equal composition and its grand-potential view (which phase is lower), E_f(mu) (the "
         "cost of the loss within each phase) and the study's dE/atom (a formation energy at an arbitrary mu: "
         "reported, never a conclusion)." + reservoir + tail,
-        "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS slab - "
+        "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS "
+        "slab - "
         "N_CdS e(zb-CdS bulk)] / (faces A), split into the rock-salt polymorph term N_rs (e_rs - e_zb), the "
         "strain of each shell bulk held at the PbS in-plane lattice (normal relaxed), and the remainder: CdS "
         "surface minus the PbS surface it covers plus the interface itself."
         + gamma
         + analysis.strained_normal_note(study, calculated)
         + tail,
-        "interface_ordering": "Pure rock-salt and pure zinc blende shells of equal thickness: which has the lower "
+        "interface_ordering": "Pure rock-salt and pure zinc blende shells of equal thickness: which has "
+        "the lower "
         "interface energy, and the lowest stack of each thickness." + tail,
-        "knockon_limits": "Largest energy a beam electron transfers to a nucleus (head-on), exact relativistic "
+        "knockon_limits": "Largest energy a beam electron transfers to a nucleus (head-on), exact "
+        "relativistic "
         "kinematics and Egerton's form E_max = 2 E0 (E0 + 2 m0 c^2) / (M c^2); standard atomic masses.",
-        "knockon_sites": "Each single-vacancy site: the static E_f against the isolated atom (this run's DFT), "
+        "knockon_sites": "Each single-vacancy site: the static E_f against the isolated atom (this run's "
+        "DFT), "
         "which is only a lower bound of the displacement threshold, and T_d of the same site from collision "
         "dynamics (table displacement_thresholds: machine-learned potential + ZBL, not DFT); the threshold "
         "voltage, E_max and the Mott and McKinley-Feshbach displacement cross-sections at each voltage come "
@@ -205,9 +229,15 @@ def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float,
     }, unavailable
 
 
-def write_paper_tables(study: Study, calculated: Calculated, outdir: str | Path, voltages_kv: tuple[float, ...],
-                       note: str = "", competition_config: dict | None = None,
-                       thresholds: pd.DataFrame | None = None) -> list[Path]:  # fmt: skip
+def write_paper_tables(
+    study: Study,
+    calculated: Calculated,
+    outdir: str | Path,
+    voltages_kv: tuple[float, ...],
+    note: str = "",
+    competition_config: dict | None = None,
+    thresholds: pd.DataFrame | None = None,
+) -> list[Path]:
     """Write every table as <outdir>/<stem>.csv/.md/.tex; return the paths."""
     settings = PhaseCompetitionSettings.from_config(competition_config)
     frames, unavailable = paper_tables(study, calculated, voltages_kv, settings, thresholds)

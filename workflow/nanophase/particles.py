@@ -357,11 +357,13 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
         allowed = sorted(BULK_COORDINATION) if kind == "measured" else ["rocksalt", "wurtzite", "zincblende"]
         if kind in ("sphere", "wulff", "measured") and bulk_prototypes[entry["bulk"]] not in allowed:
             raise ValueError(
-                f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: {allowed}"
+                f"{where}.bulk: {entry['bulk']} is {bulk_prototypes[entry['bulk']]}; allowed prototypes: "
+                f"{allowed}"
             )
         if kind == "wulff" and bulk_prototypes[entry["bulk"]] not in ("rocksalt", "zincblende"):
             raise ValueError(
-                f"{where}.bulk: Wulff shapes are built for cubic rocksalt/zincblende bulks, not {bulk_prototypes[entry['bulk']]}"
+                f"{where}.bulk: Wulff shapes are built for cubic rocksalt/zincblende bulks, not "
+                f"{bulk_prototypes[entry['bulk']]}"
             )
         common = dict(key=key, kind=kind, diameter_nm=entry.get("diameter_nm"))
         if kind == "core_shell":
@@ -395,11 +397,19 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
             series = [(f"{key}_c{f:.2f}", float(f), None) for f in conversions]
             series += [(f"{key}_s{t:.2f}nm", None, float(t)) for t in shells]
             for name, fraction, thickness in series:
-                specs.append(ParticleSpec(
-                    **common, name=name, core=entry["core"], shell=entry["shell"],
-                    shell_lattice_a=entry.get("shell_lattice_a"), interlayer=interlayer,
-                    interlayer_nm=float(entry.get("interlayer_nm", 0.0)), conversion=fraction, shell_nm=thickness,
-                ))  # fmt: skip
+                specs.append(
+                    ParticleSpec(
+                        **common,
+                        name=name,
+                        core=entry["core"],
+                        shell=entry["shell"],
+                        shell_lattice_a=entry.get("shell_lattice_a"),
+                        interlayer=interlayer,
+                        interlayer_nm=float(entry.get("interlayer_nm", 0.0)),
+                        conversion=fraction,
+                        shell_nm=thickness,
+                    )
+                )
         elif kind == "measured":
             specs.append(ParticleSpec(
                 **common, name=key, bulk=entry["bulk"], file=entry["file"], species=entry.get("species"),
@@ -407,8 +417,15 @@ def particle_specs(particles: dict, bulk_prototypes: dict[str, str]) -> list[Par
             ))  # fmt: skip
         else:
             energies = tuple(sorted((k, float(v)) for k, v in (entry.get("surface_energies") or {}).items()))
-            specs.append(ParticleSpec(**common, name=key, bulk=entry["bulk"], lattice_a=entry.get("lattice_a"),
-                                      surface_energies=energies))  # fmt: skip
+            specs.append(
+                ParticleSpec(
+                    **common,
+                    name=key,
+                    bulk=entry["bulk"],
+                    lattice_a=entry.get("lattice_a"),
+                    surface_energies=energies,
+                )
+            )
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(

@@ -164,8 +164,12 @@ def series_table(particles: pd.DataFrame, peaks: pd.DataFrame) -> pd.DataFrame:
         own = peaks[peaks["particle"] == particle["particle"]]
         if own.empty:
             continue
-        row = {"series": particle["series"], "particle": particle["particle"],
-               "conversion fraction": particle["conversion fraction"], "atoms": particle["atoms"]}  # fmt: skip
+        row = {
+            "series": particle["series"],
+            "particle": particle["particle"],
+            "conversion fraction": particle["conversion fraction"],
+            "atoms": particle["atoms"],
+        }
         for _, peak in own.iterrows():
             row[f"Q{peak['reflection']} (1/A)"] = peak["Q (1/A)"]
             row[f"{peak['reflection']} split"] = peak["split"]
@@ -254,18 +258,22 @@ def particle_tables(
         "particles": (
             summary,
             (
-                "Particles: atoms, composition, diameter (twice the largest distance from the centre; gyration "
-                "diameter 2 sqrt(5/3) R_g), conversion fraction (cations in the CdS phases / all cations), the "
+                "Particles: atoms, composition, diameter (twice the largest distance from the centre; "
+                "gyration "
+                "diameter 2 sqrt(5/3) R_g), conversion fraction (cations in the CdS phases / all "
+                "cations), the "
                 "shortest interatomic distance, and under-coordinated atoms by species and hetero-atomic "
                 "coordination (CN), on the outer surface and inside (the core-shell interface). Core-shell "
-                "particles follow the study's construction: concentric spheres cut from each phase at its bulk "
+                "particles follow the study's construction: concentric spheres cut from each phase at its "
+                "bulk "
                 "lattice, sharing the origin and orientation of the S sublattice, not relaxed."
             ),
         ),
         "xrd_peaks": (
             peaks,
             (
-                f"Reflections of each particle's pattern ({what}), fitted with Gaussians on a linear background; "
+                f"Reflections of each particle's pattern ({what}), fitted with Gaussians on a linear "
+                "background; "
                 "a window with two maxima is a split reflection (components listed). Heights are of the "
                 "diffractometer pattern, also without polarisation; integrated intensities are over 2theta."
             ),
@@ -276,8 +284,10 @@ def particle_tables(
                 f"Peak positions and I111/I200 against conversion fraction ({what}). I111/I200 in three "
                 "conventions: peak heights and fitted integrated intensities of the diffractometer pattern, "
                 "and heights of I(Q) without polarisation; they differ, so compare like with like. Study "
-                "(simulated): zinc blende shell - I111/I200 rises, (200) moves to lower angle, (220) to higher, "
-                "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, I111/I200 falls. "
+                "(simulated): zinc blende shell - I111/I200 rises, (200) moves to lower angle, (220) to "
+                "higher, "
+                "(111) barely moves at low conversion; rock-salt shell - all peaks to higher angle, "
+                "I111/I200 falls. "
                 "Measured particles: the standard deviation of I111/I200 and of each position over copies "
                 "perturbed within the stated precision."
             ),
@@ -285,8 +295,10 @@ def particle_tables(
         "xrd_bulk_reference": (
             reference,
             (
-                "I111/I200 of the bulk references from m |F_hkl|^2 (1 + cos^2 2theta)/(sin^2 theta cos theta) "
-                f"(Waasmaier-Kirfel form factors, no Debye-Waller factor, {settings.wavelength_a} A), next to the "
+                "I111/I200 of the bulk references from m |F_hkl|^2 (1 + cos^2 2theta)/(sin^2 theta cos "
+                "theta) "
+                f"(Waasmaier-Kirfel form factors, no Debye-Waller factor, {settings.wavelength_a} A), "
+                "next to the "
                 "powder-file values the cation-exchange study quotes."
             ),
         ),
@@ -307,7 +319,8 @@ def particle_tables(
             (
                 "One vacancy per outer-surface site class (species, hetero-atomic coordination CN) of each "
                 "MLIP-relaxed particle, the particle relaxed around it with the same potential (atoms beyond "
-                "frozen_beyond_a held). Removal energy = E(particle with vacancy) - E(particle), the atom taken "
+                "frozen_beyond_a held). Removal energy = E(particle with vacancy) - E(particle), the atom "
+                "taken "
                 "to the potential's zero: only the differences between classes of one particle are physical "
                 "(relative to the lowest class); an absolute formation energy needs the species' chemical "
                 "potential, which the study does not compute for particles."

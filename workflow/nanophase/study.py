@@ -310,7 +310,8 @@ def _references(
     species = cfg["vacancies"]["species"]
     if species not in atom_species:
         raise ConfigError(
-            f"invalid config: isolated_atoms.species: {where}.vacancies.species {species} needs its free atom "
+            f"invalid config: isolated_atoms.species: {where}.vacancies.species {species} needs its free "
+            "atom "
             f"as the reference of the study (allowed: add {species!r} to {list(atom_species)})"
         )
     return ChemicalReferences(cfg["bulk"], reduced_formula(compound), solids, {species: f"{species}-atom"})

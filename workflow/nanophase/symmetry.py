@@ -62,7 +62,11 @@ def symmetrize_hessian(atoms: Atoms, hessian: np.ndarray, symprec: float = SYMPR
     fixed = fixed_indices(atoms)
     n = 3 * len(atoms)
     average = np.zeros((n, n))
-    kept = [(perm, rot) for perm, rot in symmetry_operations(atoms, symprec) if set(perm[fixed].tolist()) == set(fixed)]
+    kept = [
+        (perm, rot)
+        for perm, rot in symmetry_operations(atoms, symprec)
+        if set(perm[fixed].tolist()) == set(fixed)
+    ]
     for perm, rotation in kept:
         operation = np.zeros((n, n))  # displacement u_i -> R u_i on atom perm[i]
         for i, j in enumerate(perm):

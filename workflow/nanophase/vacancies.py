@@ -275,7 +275,7 @@ def _whole_layers(slab: Atoms, settings: VacancySettings) -> dict[str, tuple[int
 
 
 def placement_groups(slab: Atoms, settings: VacancySettings, perms: np.ndarray) -> list[PlacementGroup]:
-    """Every surface, depth and after-layer group of `settings` on `slab` (whole layers have one placement)."""
+    """Every surface, depth and after-layer group of `settings` on `slab` (whole layers: one placement)."""
     parent = slab.info["name"]
     species = settings.species
     planes = species_planes(slab, species)
@@ -295,13 +295,34 @@ def placement_groups(slab: Atoms, settings: VacancySettings, perms: np.ndarray) 
                     f"{species} plane of {parent} (allowed: 1..{len(top)})"
                 )
             count_label = f"{n}x2" if faces == "both" else f"{n}"
-            groups.append(PlacementGroup(f"{parent}_v{species}-{faces}-{count_label}", f"surface-{faces}", faces, 0,
-                                         species, face_sites[faces], (n,) * len(face_sites[faces]), perms,
-                                         n_sites_of_species=n_species))  # fmt: skip
+            groups.append(
+                PlacementGroup(
+                    f"{parent}_v{species}-{faces}-{count_label}",
+                    f"surface-{faces}",
+                    faces,
+                    0,
+                    species,
+                    face_sites[faces],
+                    (n,) * len(face_sites[faces]),
+                    perms,
+                    n_sites_of_species=n_species,
+                )
+            )
     if settings.depth:
         for depth in range((len(planes) + 1) // 2):  # from the top plane down to the middle one
-            groups.append(PlacementGroup(f"{parent}_v{species}-depth{depth}", "depth", "top", depth, species,
-                                         (planes[-1 - depth],), (1,), perms, n_sites_of_species=n_species))  # fmt: skip
+            groups.append(
+                PlacementGroup(
+                    f"{parent}_v{species}-depth{depth}",
+                    "depth",
+                    "top",
+                    depth,
+                    species,
+                    (planes[-1 - depth],),
+                    (1,),
+                    perms,
+                    n_sites_of_species=n_species,
+                )
+            )
     after = settings.after_layer
     if after is not None:
         second = species_planes(slab, after.species)
@@ -319,11 +340,21 @@ def placement_groups(slab: Atoms, settings: VacancySettings, perms: np.ndarray) 
                     )
                 count_label = f"{n}x2" if faces == "both" else f"{n}"
                 # placements are distinct under the operations that keep the removed layer(s) in place
-                groups.append(PlacementGroup(
-                    f"{parent}_v{species}-layer-{faces}_v{after.species}-{faces}-{count_label}", "after-layer",
-                    faces, 0, after.species, sites, (n,) * len(sites), _stabiliser(perms, set(prior)), prior,
-                    f"{parent}_v{species}-layer-{faces}", sum(len(p) for p in second),
-                ))  # fmt: skip
+                groups.append(
+                    PlacementGroup(
+                        f"{parent}_v{species}-layer-{faces}_v{after.species}-{faces}-{count_label}",
+                        "after-layer",
+                        faces,
+                        0,
+                        after.species,
+                        sites,
+                        (n,) * len(sites),
+                        _stabiliser(perms, set(prior)),
+                        prior,
+                        f"{parent}_v{species}-layer-{faces}",
+                        sum(len(p) for p in second),
+                    )
+                )
     return groups
 
 
@@ -352,17 +383,43 @@ def plan_vacancies(slab: Atoms, settings: VacancySettings) -> list[VacancySpec]:
             specs[canonical] = replace(spec, multiplicity=len(images))
 
     for faces, removed in _whole_layers(slab, settings).items():
-        add(VacancySpec(f"{parent}_v{species}-layer-{faces}", parent, species, removed, "layer", faces, 0, "", 1, 1,
-                        len(removed) / n_species))  # fmt: skip
+        add(
+            VacancySpec(
+                f"{parent}_v{species}-layer-{faces}",
+                parent,
+                species,
+                removed,
+                "layer",
+                faces,
+                0,
+                "",
+                1,
+                1,
+                len(removed) / n_species,
+            )
+        )
     for group in groups:
         n_distinct, kept = distinct_placements(list(group.sites), list(group.counts), group.ops,
                                                settings.max_configurations)  # fmt: skip
         for i, extra in enumerate(kept):
             label = configuration_label(i)
-            add(VacancySpec(f"{group.stem}-{label}", parent, group.species, tuple(sorted(group.prior + extra)),
-                            group.series, group.faces, group.depth, label, n_distinct, len(kept),
-                            len(extra) / group.n_sites_of_species, reference=group.reference,
-                            prior=group.prior))  # fmt: skip
+            add(
+                VacancySpec(
+                    f"{group.stem}-{label}",
+                    parent,
+                    group.species,
+                    tuple(sorted(group.prior + extra)),
+                    group.series,
+                    group.faces,
+                    group.depth,
+                    label,
+                    n_distinct,
+                    len(kept),
+                    len(extra) / group.n_sites_of_species,
+                    reference=group.reference,
+                    prior=group.prior,
+                )
+            )
     return list(specs.values())
 
 

@@ -41,7 +41,14 @@ class Published:
 ROUNDING_FRACTION = 0.005
 
 PUBLISHED = (
-    Published("E_f wz atom", "Se vacancy formation energy, wurtzite sheet, vs. isolated atom", 5.12, "eV", STUDY_A, 0.30),
+    Published(
+        "E_f wz atom",
+        "Se vacancy formation energy, wurtzite sheet, vs. isolated atom",
+        5.12,
+        "eV",
+        STUDY_A,
+        0.30,
+    ),
     Published("E_max Se 200", "largest energy transferred to Se at 200 keV", 6.64, "eV", KINEMATICS, 0.02),
     Published("E_max Se 300", "largest energy transferred to Se at 300 keV", 10.81, "eV", KINEMATICS, 0.02),
     Published("E_int 1rs", "interface energy, 1 ML rock-salt CdS", 69.0, "meV/A^2", STUDY_B, 15.0),
@@ -50,10 +57,24 @@ PUBLISHED = (
     Published("E_int 2zb", "interface energy, 2 ML zinc blende CdS", 134.0, "meV/A^2", STUDY_B, 15.0),
     Published("E_int 1rs2zb", "interface energy, 1 rs + 2 zb ML CdS", 161.0, "meV/A^2", STUDY_B, 15.0),
     Published("E_int 2rs1zb", "interface energy, 2 rs + 1 zb ML CdS", 154.0, "meV/A^2", STUDY_B, 15.0),
-    Published("Cd:Se one layer", "Se per Cd after losing one surface Se layer (7 ML wz)", 0.85, "Se/Cd", "composition", 0.01),
-    Published("Cd:Se both layers", "Se per Cd after losing both surface Se layers (7 ML wz)", 0.70, "Se/Cd", "composition", 0.02),
+    Published(
+        "Cd:Se one layer",
+        "Se per Cd after losing one surface Se layer (7 ML wz)",
+        0.85,
+        "Se/Cd",
+        "composition",
+        0.01,
+    ),
+    Published(
+        "Cd:Se both layers",
+        "Se per Cd after losing both surface Se layers (7 ML wz)",
+        0.70,
+        "Se/Cd",
+        "composition",
+        0.02,
+    ),
     Published("mismatch", "PbS/zb-CdS lattice mismatch (a_PbS - a_CdS) / a_CdS", 2.2, "%", EXPERIMENT, 0.25),
-)  # fmt: skip
+)
 INTERFACE_KEYS = {"E_int 1rs": (1, 0), "E_int 1zb": (0, 1), "E_int 2rs": (2, 0), "E_int 2zb": (0, 2),
                   "E_int 1rs2zb": (1, 2), "E_int 2rs1zb": (2, 1)}  # fmt: skip
 
@@ -156,7 +177,7 @@ def _increment_row(interfaces: pd.DataFrame, by_key: dict, dft_settings: str, df
 
 def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering: pd.DataFrame,
                      facts: RunFacts) -> pd.DataFrame:  # fmt: skip
-    """One row per published number (and two for composition and lattice mismatch: run and published geometry)."""
+    """One row per published number (two for composition and lattice mismatch: run and published geometry)."""
     by_key = {p.key: p for p in PUBLISHED}
     dft_gaps = settings_gaps(facts.physics, facts.settings)
     settings_items = [f"{k} {v}" for k, v in facts.physics.items() if k != "code"]
@@ -175,8 +196,15 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
     gaps = list(dft_gaps)
     if facts.wz_monolayers is not None and facts.wz_monolayers != PUBLISHED_MONOLAYERS:
         gaps.append(f"{facts.wz_monolayers} ML < {PUBLISHED_MONOLAYERS} ML")
-    rows.append(_row(by_key["E_f wz atom"], value, dft_settings, _judge(by_key["E_f wz atom"], value, gaps),
-                     "one surface Se vacancy of the run's wurtzite slab" if value is not None else ""))  # fmt: skip
+    rows.append(
+        _row(
+            by_key["E_f wz atom"],
+            value,
+            dft_settings,
+            _judge(by_key["E_f wz atom"], value, gaps),
+            "one surface Se vacancy of the run's wurtzite slab" if value is not None else "",
+        )
+    )
 
     # kinematics: independent of any DFT setting
     for key, voltage in (("E_max Se 200", 200.0), ("E_max Se 300", 300.0)):
@@ -190,8 +218,10 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
             # kinematics has no error bar of its own: a gap this small is the source's rounding
             verdict = (f"rounding in the source ({100 * relative:.2f} %)" if relative <= ROUNDING_FRACTION
                        else "fail: not reproducible in principle")  # fmt: skip
-            note = (f"the quoted formula with M(Se) = 78.971 u gives {value:.3f} eV; {published.value} eV needs "
-                    f"a {needed_kv:.1f} kV beam or M = {78.971 * value / published.value:.2f} u")  # fmt: skip
+            note = (
+                f"the quoted formula with M(Se) = 78.971 u gives {value:.3f} eV; {published.value} eV needs "
+                f"a {needed_kv:.1f} kV beam or M = {78.971 * value / published.value:.2f} u"
+            )
         rows.append(_row(published, value, "CODATA 2018 constants, standard atomic masses", verdict, note))
 
     # interface energies of the six published stacks
@@ -204,9 +234,18 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
         if verdict in ("pass", "fail"):
             # the study gives numbers, not its definition (reference bulk, faces): an agreement within a
             # tolerance would be coincidence; the ordering and increment rows judge what is defined
-            verdict = f"reference only: definition not published (differs by {round(value - published.value):+d})"
-        rows.append(_row(published, value, dft_settings, verdict,
-                         "excess energy vs. the bare PbS slab and bulk zb-CdS" if value is not None else ""))  # fmt: skip
+            verdict = (
+                f"reference only: definition not published (differs by {round(value - published.value):+d})"
+            )
+        rows.append(
+            _row(
+                published,
+                value,
+                dft_settings,
+                verdict,
+                "excess energy vs. the bare PbS slab and bulk zb-CdS" if value is not None else "",
+            )
+        )
     rows.append(_increment_row(interfaces, by_key, dft_settings, dft_gaps))
 
     # the rock-salt / zinc blende ordering: published, rock salt lower at 1 and 2 ML
@@ -234,16 +273,26 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
     for index, key in enumerate(("Cd:Se one layer", "Cd:Se both layers")):
         published = by_key[key]
         if facts.ratios_run is not None:
-            gaps = [] if facts.wz_monolayers == PUBLISHED_MONOLAYERS else [
-                f"the run's slab has {facts.wz_monolayers} ML, the published {PUBLISHED_MONOLAYERS}"]  # fmt: skip
+            gaps = (
+                []
+                if facts.wz_monolayers == PUBLISHED_MONOLAYERS
+                else [f"the run's slab has {facts.wz_monolayers} ML, the published {PUBLISHED_MONOLAYERS}"]
+            )
             value = facts.ratios_run[index]
             rows.append(_row(published, value, f"{facts.wz_monolayers} ML wurtzite slab of this run",
                              _judge(published, value, gaps), "the run's slab geometry"))  # fmt: skip
         # a run at the published thickness already is the published geometry: no second row
         if facts.ratios_published_geometry is not None and facts.wz_monolayers != PUBLISHED_MONOLAYERS:
             value = facts.ratios_published_geometry[index]
-            rows.append(_row(published, value, f"{PUBLISHED_MONOLAYERS} ML wurtzite (11-20) slab built by nanophase",
-                             _judge(published, value, []), "geometry only: no DFT involved"))  # fmt: skip
+            rows.append(
+                _row(
+                    published,
+                    value,
+                    f"{PUBLISHED_MONOLAYERS} ML wurtzite (11-20) slab built by nanophase",
+                    _judge(published, value, []),
+                    "geometry only: no DFT involved",
+                )
+            )
 
     # lattice mismatch: experimental lattices (the published number) and the run's relaxed bulks
     published = by_key["mismatch"]
@@ -285,8 +334,12 @@ def run_facts(study, calculated) -> RunFacts:
     wz_monolayers = ratios_run = ratios_paper = None
     if wurtzite is not None:
         wz_monolayers = wurtzite.settings.monolayers
-        layer_settings = VacancySettings(species=wurtzite.vacancy_settings.species, surface_counts=(), depth=False,
-                                         whole_layer=("top", "both"))  # fmt: skip
+        layer_settings = VacancySettings(
+            species=wurtzite.vacancy_settings.species,
+            surface_counts=(),
+            depth=False,
+            whole_layer=("top", "both"),
+        )
         bulk = read_bulk(study.bulk_files[wurtzite.bulk], name=wurtzite.bulk)
         for monolayers in {wz_monolayers, PUBLISHED_MONOLAYERS}:
             slab = build_slab(bulk, replace(wurtzite.settings, monolayers=monolayers))

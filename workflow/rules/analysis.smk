@@ -33,8 +33,6 @@ rule tables:
 rule figures:
     input:
         expand(f"{TABLES}/{{stem}}.csv", stem=TABLE_STEMS),
-    params:
-        measured_ratio=config["phase_competition"]["measured_anion_per_cation"],
     output:
         report(
             expand(f"{FIGURES}/{{stem}}.png", stem=FIGURE_STEMS),
@@ -47,6 +45,8 @@ rule figures:
     localrule: True
     conda:
         CONDA_ENV
+    params:
+        measured_ratio=config["phase_competition"]["measured_anion_per_cation"],
     script:
         "../scripts/figures.py"
 
@@ -58,7 +58,11 @@ rule validation:
         records=all_records(),
         finals=all_finals(),
     output:
-        report(f"{TABLES}/validation.csv", caption="../report/validation.rst", category="Validation"),
+        report(
+            f"{TABLES}/validation.csv",
+            caption="../report/validation.rst",
+            category="Validation",
+        ),
         f"{TABLES}/validation.md",
         f"{TABLES}/validation.tex",
     log:

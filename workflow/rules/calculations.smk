@@ -66,8 +66,8 @@ for model in STUDY.slabs:
             name:
                 f"rank_vacancies_{model.key}"
             input:
-                cut=calc_structure_path("slab", model.name),
                 **relaxed_slab(model),
+                cut=calc_structure_path("slab", model.name),
             output:
                 ranking_input(model)["ranking"],
             log:

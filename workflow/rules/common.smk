@@ -12,7 +12,10 @@ from nanophase.paper import TABLE_STEMS
 from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")
-_FAMILY_COUNTS = {f: list(STUDY.families.values()).count(f) for f in dict.fromkeys(STUDY.families.values())}
+_FAMILY_COUNTS = {
+    f: list(STUDY.families.values()).count(f)
+    for f in dict.fromkeys(STUDY.families.values())
+}
 logger.info(
     f"nanophase: study {STUDY.name}: {len(STUDY.families)} calculations ("
     + ", ".join(f"{n} {family}" for family, n in _FAMILY_COUNTS.items())
@@ -71,7 +74,9 @@ def all_structure_paths():
     ]
     for model in STUDY.slabs:
         paths += list(slab_outputs(model).values())
-    return paths + list(interface_outputs().values()) + list(strained_outputs().values())
+    return (
+        paths + list(interface_outputs().values()) + list(strained_outputs().values())
+    )
 
 
 # --- calculations ------------------------------------------------------------------------------
@@ -251,8 +256,12 @@ def calc_launcher(wildcards, threads, resources):
     else:
         mpiexec = os.environ.get("NANOPHASE_MPIEXEC", "mpiexec --bind-to none")
         launcher = f"{mpiexec} -n {threads}"
-        if os.geteuid() == 0:  # containers and CI machines run as root; Open MPI refuses without these
-            launcher = f"OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 {launcher}"
+        if (
+            os.geteuid() == 0
+        ):  # containers and CI machines run as root; Open MPI refuses without these
+            launcher = (
+                f"OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 {launcher}"
+            )
     return f"OMP_NUM_THREADS=1 {launcher} {PYTHON} -m gpaw python"
 
 
@@ -329,9 +338,13 @@ logger.info(
 )
 KNOCKON = "results/knockon"
 SHEETS = [model.name for model in STUDY.slabs]
-THRESHOLD_FILES = [f"{KNOCKON}/{sheet}.json" for sheet in SHEETS] if KICKS_ENABLED else []
+THRESHOLD_FILES = (
+    [f"{KNOCKON}/{sheet}.json" for sheet in SHEETS] if KICKS_ENABLED else []
+)
 # the GPAW check of each sheet's lowest threshold (opt-in: minutes per sheet on a laptop)
-DFT_CHECK = KICKS_ENABLED and BACKEND == "gpaw" and config["knockon"]["dft_check"]["enabled"]
+DFT_CHECK = (
+    KICKS_ENABLED and BACKEND == "gpaw" and config["knockon"]["dft_check"]["enabled"]
+)
 _CHECKED = config["knockon"]["dft_check"]["sheets"]
 _UNKNOWN_SHEETS = sorted(set(_CHECKED) - {model.key for model in STUDY.slabs})
 if DFT_CHECK and _UNKNOWN_SHEETS:

@@ -35,15 +35,17 @@ rule relax_particle:
     input:
         structure_path("particle", "{particle}"),
     output:
-        structure=structure_path("particle", f"{{particle}}-{PARTICLE_RELAXATION.model}"),
+        structure=structure_path(
+            "particle", f"{{particle}}-{PARTICLE_RELAXATION.model}"
+        ),
         record=f"results/mlip/particles/{{particle}}-{PARTICLE_RELAXATION.model}.json",
     log:
         "logs/structures/particle/{particle}-relax.log",
     wildcard_constraints:
         particle="|".join(map(re.escape, RELAXED_PARTICLES)) or "^$",
-    threads: workflow.cores
     conda:
         CONDA_ENV
+    threads: workflow.cores
     params:
         relaxation=config["particle_relaxation"],
     script:
@@ -59,9 +61,9 @@ rule particle_vacancies:
         "logs/structures/particle/{particle}-vacancies.log",
     wildcard_constraints:
         particle="|".join(map(re.escape, RELAXED_PARTICLES.values())) or "^$",
-    threads: workflow.cores
     conda:
         CONDA_ENV
+    threads: workflow.cores
     params:
         relaxation=config["particle_relaxation"],
         vacancies=config["particle_vacancies"],
@@ -90,11 +92,18 @@ rule particle_tables:
     input:
         particles=[structure_path("particle", name) for name in PATTERN_PARTICLES],
         patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PATTERN_PARTICLES],
-        relax_records=[f"results/mlip/particles/{name}.json" for name in RELAXED_PARTICLES.values()],
+        relax_records=[
+            f"results/mlip/particles/{name}.json"
+            for name in RELAXED_PARTICLES.values()
+        ],
         vacancies=PARTICLE_VACANCY_FILES,
         bulks=[structure_path("bulk", key) for key in STUDY.bulk_files],
     output:
-        expand(f"{TABLES}/{{stem}}.{{ext}}", stem=PARTICLE_TABLE_STEMS, ext=["csv", "md", "tex"]),
+        expand(
+            f"{TABLES}/{{stem}}.{{ext}}",
+            stem=PARTICLE_TABLE_STEMS,
+            ext=["csv", "md", "tex"],
+        ),
     log:
         "logs/particle_tables.log",
     localrule: True
@@ -111,7 +120,11 @@ rule particle_figures:
         tables=expand(f"{TABLES}/{{stem}}.csv", stem=PARTICLE_TABLE_STEMS),
         patterns=[f"{XRD_PATTERNS}/{name}.csv" for name in PATTERN_PARTICLES],
     output:
-        expand(f"{FIGURES}/{{stem}}.{{ext}}", stem=PARTICLE_FIGURE_STEMS, ext=["png", "pdf"]),
+        expand(
+            f"{FIGURES}/{{stem}}.{{ext}}",
+            stem=PARTICLE_FIGURE_STEMS,
+            ext=["png", "pdf"],
+        ),
     log:
         "logs/particle_figures.log",
     localrule: True

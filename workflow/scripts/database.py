@@ -7,6 +7,8 @@ from nanophase.paper import load_calculated
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
-    calculated = load_calculated(snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged)
+    calculated = load_calculated(
+        snakemake.params.records, snakemake.params.finals, snakemake.params.allow_unconverged
+    )
     rows = write_database(snakemake.params.study, calculated, snakemake.output[0])
     log.info("%d calculations -> %s", rows, snakemake.output[0])

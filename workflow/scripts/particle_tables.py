@@ -18,8 +18,9 @@ with log_to(snakemake.log[0]) as log:
     bulks = {Path(p).stem: read_structure(p) for p in snakemake.input.bulks}
     records = {Path(p).stem: json.loads(Path(p).read_text()) for p in snakemake.input.relax_records}
     vacancies = [row for p in snakemake.input.vacancies for row in json.loads(Path(p).read_text())]
-    tables = particle_tables(particles, patterns, XrdSettings.from_config(snakemake.params.xrd), bulks, records,
-                             vacancies)  # fmt: skip
+    tables = particle_tables(
+        particles, patterns, XrdSettings.from_config(snakemake.params.xrd), bulks, records, vacancies
+    )
     outdir = Path(snakemake.output[0]).parent
     for stem, (frame, caption) in tables.items():
         for path in write_table(frame, outdir / stem, caption, float_format="{:.4g}"):
