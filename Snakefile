@@ -26,6 +26,7 @@ include: "workflow/rules/calculations.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/particles.smk"
 include: "workflow/rules/knockon.smk"
+include: "workflow/rules/convergence.smk"
 
 
 rule all:

@@ -49,7 +49,7 @@ def test_paper_config_is_the_published_set_up(repo):
 
 
 BAD = [
-    (lambda c: c.update(slab={}), r"<top level>: unknown key\(s\) \['slab'\] \(allowed: bulk, calculator, interfaces, isolated_atoms, knockon, particle_relaxation, particle_vacancies, particles, phase_competition, resources, slabs, study, xrd\)"),
+    (lambda c: c.update(slab={}), r"<top level>: unknown key\(s\) \['slab'\] \(allowed: bulk, calculator, convergence, interfaces, isolated_atoms, knockon, particle_relaxation, particle_vacancies, particles, phase_competition, resources, slabs, study, xrd\)"),
     (lambda c: c["slabs"]["wz"].update(monolayer=3), r"slabs\.wz: unknown key\(s\) \['monolayer'\]"),
     (lambda c: c["slabs"]["wz"].update(monolayers="three"), r"slabs\.wz\.monolayers: 'three' is not of type 'integer'"),
     (lambda c: c["slabs"]["wz"].update(monolayers=0), r"slabs\.wz\.monolayers: 0 is less than the minimum of 1"),

@@ -212,6 +212,29 @@ def interface_energy_figure(interfaces: pd.DataFrame, stem: Path) -> list[Path]:
     return _save(fig, stem)
 
 
+def convergence_figure(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """One panel per convergence series (table convergence): the quantity at each value, the tolerance
+    as a band around the last value, the study's setting dotted."""
+    n = max(len(table), 1)
+    columns = min(n, 3)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.6 * rows), squeeze=False)
+    for ax, (_, row) in zip(axes.flat, table.iterrows(), strict=False):
+        labels = str(row["values"]).split(" / ")
+        results = [float(x) for x in str(row["results"]).split(" / ")]
+        x = np.arange(len(labels))
+        ax.axhspan(results[-1] - row["tolerance"], results[-1] + row["tolerance"], color="0.9")
+        ax.plot(x, results, "o-", color="tab:green" if row["tier"] == "potential" else "tab:purple")
+        if row["study setting"] in labels:
+            ax.axvline(labels.index(row["study setting"]), color="k", ls=":", lw=1)
+        ax.set_xticks(x, labels)
+        ax.set_xlabel(f"{row['parameter']} ({row['tier']})")
+        ax.set_title(str(row["quantity"]), fontsize=8)
+    for ax in list(axes.flat)[len(table) :]:
+        ax.axis("off")
+    return _save(fig, stem)
+
+
 def write_figures(tables: str | Path, outdir: str | Path, measured_ratio: float = 0.8) -> list[Path]:
     """Every figure from the tables in `tables` (results/tables); the measured Se/Cd marked."""
     tables, outdir = Path(tables), Path(outdir)

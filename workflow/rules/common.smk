@@ -6,6 +6,7 @@ import re
 import sys
 
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
+from nanophase.convergence import ConvergenceSettings
 from nanophase.figures import FIGURE_STEMS
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
 from nanophase.paper import TABLE_STEMS

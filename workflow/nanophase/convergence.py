@@ -1,0 +1,461 @@
+"""Convergence series with error bars for the numbers users report.
+
+Each series changes one parameter of the study's set-up and recomputes one reported quantity:
+
+- the top-surface Se vacancy formation energy of one sheet (E_f at the Se-rich limit: its reference,
+  trigonal Se, is computed at every point with the same settings, so no difference mixes settings);
+- the interface energy of one rock-salt and one zinc blende CdS monolayer on PbS(100).
+
+Slab thickness, vacuum, lateral supercell (the vacancy concentration) and substrate thickness change the
+structure: those series run on the machine-learned potential (relaxations; cheap), which says how large
+the model has to be, not a DFT number. Plane-wave cutoff and k-point density change the DFT basis and
+sampling: those run on GPAW, single points at one fixed geometry (the potential's relaxed structures of
+the study's size), the standard frozen-geometry convergence test. A series is converged at the first value
+after which every further change stays below its tolerance; the last change is the error bar, and a
+series that never settles says so.
+
+The thickness series of a stoichiometric sheet also gives its surface energy by the Fiorentini-Methfessel
+fit (V. Fiorentini and M. Methfessel, J. Phys.: Condens. Matter 8, 6525 (1996)): E_slab(N) = N e_bulk +
+2 gamma A, with the bulk energy per formula unit from the slope; the slope is compared with the bulk
+calculation, whose difference would make a naive surface energy drift linearly with N.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import read
+
+from nanophase.calculators import run_calculation
+from nanophase.calculators.records import CalcRecord, read_record, write_record
+from nanophase.calculators.settings import CalcSettings
+from nanophase.energetics import (
+    composition,
+    ev_per_a2_to_mev_per_a2,
+    interface_excess_energy,
+    require_same_settings,
+    vacancy_formation_energy,
+)
+from nanophase.interfaces import StackSettings, build_stack
+from nanophase.layers import in_plane_area_a2
+from nanophase.slabs import SlabSettings, build_slab
+from nanophase.symmetry import primitive_cell
+from nanophase.vacancies import VacancySettings, make_vacancy_structure, plan_vacancies
+
+STRUCTURE_PARAMETERS = ("monolayers", "vacuum_a", "supercell", "substrate_layers")  # the potential's tier
+BASIS_PARAMETERS = ("encut_ev", "kpoint_length_a")  # the DFT tier
+# the series each quantity has (a stack's shell is 1 ML by definition: its thickness is the substrate's)
+SERIES_OF = {
+    "vacancy": ("monolayers", "vacuum_a", "supercell", "encut_ev", "kpoint_length_a"),
+    "interface": ("substrate_layers", "vacuum_a", "encut_ev", "kpoint_length_a"),
+}
+QUANTITY_LABELS = {
+    "vacancy": ("E_f top-surface vacancy, anion-rich (eV)",),
+    "interface": ("E_int 1 ML rock salt (meV/A^2)", "E_int 1 ML zinc blende (meV/A^2)"),
+}
+
+
+@dataclass(frozen=True)
+class ConvergenceSettings:
+    """The config's `convergence` block: the sheet, the potential, tolerances and the values scanned."""
+
+    sheet: str = ""
+    model: str = "chgnet"
+    fmax_ev_per_a: float = 0.02
+    tolerance_ev: float = 0.05
+    tolerance_mev_per_a2: float = 2.0
+    values: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> ConvergenceSettings:
+        cfg = dict(cfg or {})
+        values = {k: cfg.pop(k) for k in (*STRUCTURE_PARAMETERS, *BASIS_PARAMETERS) if k in cfg}
+        return cls(**cfg, values=values)
+
+    def for_study(self, slab_keys: list[str]) -> ConvergenceSettings:
+        """The settings with the sheet resolved (the first slab model unless named).
+
+        Raises:
+            ConfigError: the named sheet is not a slabs key.
+        """
+        from nanophase.config import ConfigError
+
+        if self.sheet and self.sheet not in slab_keys:
+            raise ConfigError(
+                f"invalid config: convergence.sheet: {self.sheet!r} is not a slabs key "
+                f"(allowed: {', '.join(slab_keys)})"
+            )
+        return replace(self, sheet=self.sheet or (slab_keys[0] if slab_keys else ""))
+
+    def tolerance(self, quantity: str) -> float:
+        return self.tolerance_ev if quantity == "vacancy" else self.tolerance_mev_per_a2
+
+    def series(self, with_interfaces: bool = True) -> list[tuple[str, str]]:
+        """(quantity, parameter) of every series with values to scan."""
+        quantities = (("vacancy",) if self.sheet else ()) + (("interface",) if with_interfaces else ())
+        return [(q, p) for q in quantities for p in SERIES_OF[q] if self.values.get(p)]
+
+
+def tier(parameter: str) -> str:
+    return "potential" if parameter in STRUCTURE_PARAMETERS else "dft"
+
+
+def format_value(value) -> str:
+    """3, 10.0 or [2, 2] as 3, 10 and 2x2."""
+    if isinstance(value, list | tuple):
+        return "x".join(str(int(v)) for v in value)
+    return f"{value:g}"
+
+
+def value_label(parameter: str, value) -> str:
+    """A folder name of one point of a series, e.g. supercell-2x2."""
+    return f"{parameter}-{format_value(value)}"
+
+
+def converged_at(values: list, quantities: list[float], tolerance: float) -> tuple[object, float, bool]:
+    """The first value after which every change stays below `tolerance`, the last change (the error
+    bar), and whether the series settled; with one point there is no change to judge (NaN)."""
+    if len(quantities) < 2:
+        return values[-1], float("nan"), False
+    changes = np.abs(np.diff(quantities))
+    for index in range(len(changes)):
+        if (changes[index:] < tolerance).all():
+            return values[index], float(changes[-1]), True
+    return values[-1], float(changes[-1]), False
+
+
+def fiorentini_methfessel(n_formula_units: list[float], energies: list[float], area_a2: float) -> dict:
+    """Least-squares E(N) = N e_bulk + 2 gamma A over a thickness series (two faces of area A each)."""
+    slope, intercept = np.polyfit(np.asarray(n_formula_units, float), np.asarray(energies, float), 1)
+    return {
+        "e_bulk_fit_ev": float(slope),
+        "gamma_mev_per_a2": ev_per_a2_to_mev_per_a2(intercept / (2 * area_a2)),
+    }
+
+
+class PointCache:
+    """The records of a series' calculations under one folder, read back on a rerun (resumable)."""
+
+    def __init__(self, folder: str | Path, writer: bool = True):
+        self.folder, self.writer = Path(folder), writer
+
+    def compute(self, atoms: Atoms, settings: CalcSettings, backend: str, task: str, name: str) -> CalcRecord:
+        folder = self.folder / name
+        if (folder / "record.json").exists():
+            return read_record(folder / "record.json")
+        record, final = run_calculation(atoms, settings, backend, task, folder / "work", name)
+        if self.writer:
+            final.write(folder / "final.extxyz")
+            write_record(record, folder / "record.json")  # last: its presence means done
+        return record
+
+    def relaxed(self, atoms: Atoms, settings: CalcSettings, name: str) -> Atoms:
+        """`atoms` relaxed with the potential (positions), with its info and constraints kept."""
+        self.compute(atoms, settings, "mlip", "relax", name)
+        relaxed = atoms.copy()
+        relaxed.positions = read(self.folder / name / "final.extxyz").positions
+        return relaxed
+
+
+@dataclass
+class SeriesContext:
+    """What the series need from the study: bulks (curated, conventional), base geometries, calculators."""
+
+    dft: CalcSettings
+    dft_backend: str
+    potential: CalcSettings
+    compound: Atoms | None = None
+    anion_solid: Atoms | None = None
+    slab: SlabSettings | None = None
+    species: str = "Se"
+    substrate: Atoms | None = None
+    shell_zb: Atoms | None = None
+    shell_cation: str = "Cd"
+    shell_formula: str = "CdS"
+    stack: StackSettings | None = None
+
+
+def formula_units(slab: CalcRecord, bulk: CalcRecord) -> dict:
+    """Formula units of the slab (of the bulk's formula), the bulk energy per unit, and whether the slab
+    is stoichiometric (only then does E(N) = N e_bulk + 2 gamma A hold)."""
+    bulk_counts, slab_counts = composition(bulk), composition(slab)
+    per_cell = math.gcd(*bulk_counts.values())
+    unit = {element: n // per_cell for element, n in bulk_counts.items()}
+    n_units = min(slab_counts[element] / n for element, n in unit.items())
+    stoichiometric = set(slab_counts) == set(unit) and all(
+        slab_counts[e] == n_units * n for e, n in unit.items()
+    )
+    return {
+        "n_formula_units": n_units,
+        "e_bulk_ev": bulk.energy_ev / per_cell,
+        "stoichiometric": stoichiometric,
+    }
+
+
+def top_vacancy(slab: Atoms, species: str) -> Atoms:
+    """The slab with one `species` atom removed from its top surface plane (the first distinct site)."""
+    settings = VacancySettings(
+        species=species,
+        surface_counts=(1,),
+        surface_faces=("top",),
+        depth=False,
+        whole_layer=(),
+        max_configurations=1,
+    )
+    spec = next(s for s in plan_vacancies(slab, settings) if "surface-top" in s.series)
+    return make_vacancy_structure(slab, spec)
+
+
+def _varied(settings, parameter: str, value):
+    return replace(settings, **{parameter: tuple(value) if parameter == "supercell" else value})
+
+
+def vacancy_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
+    """E_f (anion-rich limit, eV) of one top-surface vacancy at one value of `parameter`."""
+    label = value_label(parameter, value)
+    if tier(parameter) == "potential":
+        settings, backend, task = context.potential, "mlip", "relax"
+        slab = cache.relaxed(
+            build_slab(context.compound, _varied(context.slab, parameter, value)), settings, f"slab-{label}"
+        )
+        host = cache.compute(slab, settings, backend, task, f"slab-{label}")
+        defect = cache.compute(
+            top_vacancy(slab, context.species), settings, backend, task, f"vacancy-{label}"
+        )
+        solid = cache.compute(primitive_cell(context.anion_solid), settings, backend, task, "anion-solid")
+    else:
+        settings, backend, task = (
+            _varied(context.dft, parameter, float(value)),
+            context.dft_backend,
+            "single-point",
+        )
+        slab = cache.relaxed(build_slab(context.compound, context.slab), context.potential, "slab-base")
+        vacancy = cache.relaxed(top_vacancy(slab, context.species), context.potential, "vacancy-base")
+        host = cache.compute(slab, settings, backend, task, f"slab-{label}")
+        defect = cache.compute(vacancy, settings, backend, task, f"vacancy-{label}")
+        solid = cache.compute(
+            primitive_cell(context.anion_solid), settings, backend, task, f"anion-solid-{label}"
+        )
+    require_same_settings(defect, host, solid)
+    mu = solid.energy_ev / solid.n_atoms
+    point = {
+        "value": value,
+        "quantities": [vacancy_formation_energy(defect, host, {context.species: mu})],
+        "atoms": host.n_atoms,
+        "seconds": host.wall_time_s + defect.wall_time_s + solid.wall_time_s,
+    }
+    if parameter == "monolayers":  # E(N) of the pristine sheet for the Fiorentini-Methfessel fit
+        bulk = cache.compute(primitive_cell(context.compound), settings, backend, task, "compound")
+        point.update(formula_units(host, bulk), slab_energy_ev=host.energy_ev, area_a2=in_plane_area_a2(slab))
+    return point
+
+
+def interface_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
+    """E_int (meV/A^2) of 1 ML rock-salt and 1 ML zinc blende shells at one value of `parameter`."""
+    label = value_label(parameter, value)
+    base = context.stack if tier(parameter) == "dft" else _varied(context.stack, parameter, value)
+    base = replace(base, fixed=tuple(range(base.substrate_layers)))  # the substrate held at bulk positions
+    geometries = {
+        key: build_stack(
+            context.substrate, context.shell_cation, replace(base, n_rocksalt=rs, n_zincblende=zb)
+        )
+        for key, rs, zb in (("bare", 0, 0), ("rs", 1, 0), ("zb", 0, 1))
+    }
+    if tier(parameter) == "potential":
+        settings, backend, task = context.potential, "mlip", "relax"
+        names = {key: f"{key}-{label}" for key in geometries}
+        shell = cache.compute(primitive_cell(context.shell_zb), settings, backend, task, "shell-bulk")
+    else:
+        settings, backend, task = (
+            _varied(context.dft, parameter, float(value)),
+            context.dft_backend,
+            "single-point",
+        )
+        geometries = {
+            key: cache.relaxed(atoms, context.potential, f"{key}-base") for key, atoms in geometries.items()
+        }
+        names = {key: f"{key}-{label}" for key in geometries}
+        shell = cache.compute(
+            primitive_cell(context.shell_zb), settings, backend, task, f"shell-bulk-{label}"
+        )
+    records = {
+        key: cache.compute(atoms, settings, backend, task, names[key]) for key, atoms in geometries.items()
+    }
+    area = in_plane_area_a2(geometries["bare"])
+    quantities = [
+        ev_per_a2_to_mev_per_a2(
+            interface_excess_energy(records[key], records["bare"], shell, context.shell_formula, area, 1)
+        )
+        for key in ("rs", "zb")
+    ]
+    return {
+        "value": value,
+        "quantities": quantities,
+        "atoms": records["zb"].n_atoms,
+        "seconds": sum(r.wall_time_s for r in records.values()) + shell.wall_time_s,
+    }
+
+
+def series_values(values: list, study_value) -> list:
+    """The scanned values with the study's own setting among them (its error bar needs it), in order."""
+    if study_value not in values:
+        values = [*values, study_value]
+    return sorted(values, key=lambda v: float(np.prod(v)) if isinstance(v, list | tuple) else float(v))
+
+
+def run_series(
+    context: SeriesContext,
+    quantity: str,
+    parameter: str,
+    values: list,
+    folder: str | Path,
+    writer: bool = True,
+) -> dict:
+    """Every point of one series (resumable through its records) and its verdict per quantity."""
+    cache = PointCache(Path(folder), writer)
+    point_of = vacancy_point if quantity == "vacancy" else interface_point
+    points = [point_of(context, cache, parameter, value) for value in values]
+    return {"quantity": quantity, "parameter": parameter, "tier": tier(parameter), "points": points}
+
+
+def series_rows(series: dict, tolerance: float, study_value) -> list[dict]:
+    """One table row per reported quantity of a series: the values, the converged setting, the error bar
+    at the study's own setting (the change to the next value), and the last change."""
+    values = [p["value"] for p in series["points"]]
+    rows = []
+    for index, label in enumerate(QUANTITY_LABELS[series["quantity"]]):
+        quantities = [p["quantities"][index] for p in series["points"]]
+        value, last_change, settled = converged_at(values, quantities, tolerance)
+        at_study = next((i for i, v in enumerate(values) if v == study_value), None)
+        study_error = (
+            abs(quantities[at_study + 1] - quantities[at_study])
+            if at_study is not None and at_study + 1 < len(quantities)
+            else float("nan")
+        )
+        rows.append(
+            {
+                "quantity": label,
+                "parameter": series["parameter"],
+                "tier": series["tier"],
+                "values": " / ".join(format_value(v) for v in values),
+                "results": " / ".join(f"{q:.3f}" for q in quantities),
+                "tolerance": tolerance,
+                "converged at": format_value(value)
+                if settled
+                else f"not converged (last change {last_change:.3f})",
+                "last change": last_change,
+                "study setting": format_value(study_value),
+                "error at the study setting": study_error,
+                "seconds": sum(p["seconds"] for p in series["points"]),
+            }
+        )
+    return rows
+
+
+def series_context(
+    convergence: ConvergenceSettings,
+    slab_cfg: dict,
+    interfaces_cfg: dict | None,
+    dft: CalcSettings,
+    backend: str,
+    bulks: dict[str, Atoms],
+) -> SeriesContext:
+    """The context of the study's sheet (`convergence.sheet`) and stacks, from their config blocks."""
+    from nanophase.bulk import cation_anion, reduced_formula
+
+    context = SeriesContext(
+        dft=dft,
+        dft_backend=backend,
+        potential=CalcSettings(mlip_model=convergence.model, fmax_ev_per_a=convergence.fmax_ev_per_a),
+    )
+    if slab_cfg:
+        context.compound, context.anion_solid = bulks["compound"], bulks["anion_solid"]
+        context.slab = SlabSettings.from_config(slab_cfg)
+        context.species = slab_cfg.get("vacancies", {}).get("species", "Se")
+    if interfaces_cfg and "shell_zb" in bulks:
+        context.substrate, context.shell_zb = bulks["substrate"], bulks["shell_zb"]
+        context.shell_cation = cation_anion(set(bulks["shell_zb"].get_chemical_symbols()))[0]
+        context.shell_formula = reduced_formula(bulks["shell_zb"])
+        context.stack = StackSettings(
+            substrate_layers=int(interfaces_cfg.get("substrate_layers", 2)),
+            faces="top",
+            supercell=tuple(interfaces_cfg.get("supercell", (1, 1))),
+            vacuum_a=float(interfaces_cfg.get("vacuum_a", 15.0)),
+        )
+    return context
+
+
+def series_context_values(slab_cfg: dict, interfaces_cfg: dict | None, dft: CalcSettings) -> dict:
+    """The study's own setting of each parameter, per quantity (where its error bar is read)."""
+    basis = {parameter: getattr(dft, parameter) for parameter in BASIS_PARAMETERS}
+    values = {}
+    if slab_cfg:
+        slab = SlabSettings.from_config(slab_cfg)
+        values["vacancy"] = {
+            "monolayers": slab.monolayers,
+            "vacuum_a": slab.vacuum_a,
+            "supercell": list(slab.supercell),
+            **basis,
+        }
+    if interfaces_cfg:
+        values["interface"] = {
+            "substrate_layers": int(interfaces_cfg.get("substrate_layers", 2)),
+            "vacuum_a": float(interfaces_cfg.get("vacuum_a", 15.0)),
+            **basis,
+        }
+    return values
+
+
+def surface_energy_fit(series: dict) -> list[dict]:
+    """The thickness series' pristine sheets: the naive surface energy against the bulk calculation at
+    each N beside the Fiorentini-Methfessel fit over all N (empty for a non-stoichiometric sheet)."""
+    points = [p for p in series["points"] if p.get("stoichiometric")]
+    if len(points) < 2:
+        return []
+    fit = fiorentini_methfessel(
+        [p["n_formula_units"] for p in points], [p["slab_energy_ev"] for p in points], points[0]["area_a2"]
+    )
+    rows = []
+    for p in points:
+        naive = (p["slab_energy_ev"] - p["n_formula_units"] * p["e_bulk_ev"]) / (2 * p["area_a2"])
+        rows.append(
+            {
+                "monolayers": p["value"],
+                "formula units": p["n_formula_units"],
+                "E_slab (eV)": p["slab_energy_ev"],
+                "gamma vs bulk calculation (meV/A^2)": ev_per_a2_to_mev_per_a2(naive),
+                "gamma Fiorentini-Methfessel (meV/A^2)": fit["gamma_mev_per_a2"],
+                "e_bulk fit - e_bulk calculation (meV/f.u.)": 1000.0
+                * (fit["e_bulk_fit_ev"] - p["e_bulk_ev"]),
+            }
+        )
+    return rows
+
+
+def convergence_caption(note: str, dft: CalcSettings, model: str) -> str:
+    return (
+        "Convergence of the reported quantities: each series changes one parameter of the study's set-up "
+        "(the others at the study's values) and recomputes the quantity; 'converged at' is the first value "
+        "after which every change stays below the tolerance, 'error at the study setting' the change from "
+        "the study's value to the next one (the error bar of the study's number), 'last change' that of "
+        "the last two values. Tier 'potential': structures relaxed with the machine-learned potential "
+        f"{model} (how large the model must be, not a DFT number); tier 'dft': {dft.functional} single "
+        "points at the potential's geometry of the study's size (frozen-geometry test of cutoff and k-point "
+        "density, n_i = ceil(L / |a_i|)). E_f: one top-surface anion vacancy at the anion-rich limit (the "
+        "elemental solid computed at every point); E_int: one monolayer of rock-salt or zinc blende shell on "
+        f"the substrate, against the bare substrate and the zinc blende shell bulk. {note}"
+    )
+
+
+SURFACE_FIT_CAPTION = (
+    "Surface energy of the pristine sheet (two equivalent faces) from the thickness series: against the "
+    "separate bulk calculation at each thickness, and from the Fiorentini-Methfessel fit E(N) = N e_bulk + "
+    "2 gamma A over all thicknesses (J. Phys.: Condens. Matter 8, 6525 (1996)); the last column is the "
+    "fitted "
+    "bulk energy per formula unit minus the calculated one, which makes the naive value drift with N. "
+    "Machine-learned potential."
+)

@@ -1,0 +1,71 @@
+# Convergence series (target `convergence`, not part of the main job): one reported quantity recomputed
+# while one parameter changes; structure sizes on the machine-learned potential, cutoff and k-points on
+# the study's DFT code at a fixed geometry. Physics in nanophase.convergence.
+
+CONVERGENCE = ConvergenceSettings.from_config(config["convergence"]).for_study(
+    list(config.get("slabs", {}))
+)
+CONVERGENCE_SERIES = [
+    f"{quantity}-{parameter}"
+    for quantity, parameter in CONVERGENCE.series(STUDY.interfaces is not None)
+]
+CONVERGENCE_DIR = "results/convergence"
+
+
+def convergence_bulks(wildcards):
+    """The curated bulks the series cut their structures from (the sheet's compound and anion solid,
+    the substrate and zinc blende shell)."""
+    keys = {}
+    if CONVERGENCE.sheet:
+        model = next(m for m in STUDY.slabs if m.key == CONVERGENCE.sheet)
+        species = model.vacancy_settings.species
+        keys = {"compound": model.bulk, "anion_solid": STUDY.references[model.key].solids[species]}
+    if STUDY.interfaces is not None:
+        keys.update(substrate=STUDY.interfaces.substrate, shell_zb=STUDY.interfaces.zincblende_shell)
+    return {role: structure_path("bulk", key) for role, key in keys.items()}
+
+
+rule convergence_series:
+    input:
+        unpack(convergence_bulks),
+    output:
+        f"{CONVERGENCE_DIR}/{{series}}.json",
+    log:
+        "logs/convergence/{series}.log",
+    wildcard_constraints:
+        series="|".join(map(re.escape, CONVERGENCE_SERIES)) or "^$",
+    conda:
+        CONDA_ENV
+    threads: 1
+    params:
+        convergence=config["convergence"],
+        slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
+        interfaces=config.get("interfaces"),
+        settings=CALC_SETTINGS_JSON,
+        backend=BACKEND,
+    script:
+        "../scripts/convergence_series.py"
+
+
+rule convergence:
+    input:
+        expand(f"{CONVERGENCE_DIR}/{{series}}.json", series=CONVERGENCE_SERIES),
+    output:
+        tables=expand(
+            f"{CONVERGENCE_DIR}/tables/{{stem}}.{{ext}}",
+            stem=["convergence", "surface_energy_fit"],
+            ext=["csv", "md", "tex"],
+        ),
+        figures=expand(f"{CONVERGENCE_DIR}/figures/convergence.{{ext}}", ext=["png", "pdf"]),
+    log:
+        "logs/convergence/tables.log",
+    conda:
+        CONDA_ENV
+    params:
+        convergence=config["convergence"],
+        slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
+        interfaces=config.get("interfaces"),
+        settings=CALC_SETTINGS_JSON,
+        note=STUDY_NOTE,
+    script:
+        "../scripts/convergence_tables.py"

@@ -1,0 +1,43 @@
+"""Rule convergence_series: one series (a quantity against one parameter) -> JSON of its points."""
+
+import json
+from pathlib import Path
+
+from nanophase.atomic import atomic_write_text
+from nanophase.calculators.settings import CalcSettings
+from nanophase.convergence import (
+    ConvergenceSettings,
+    run_series,
+    series_context,
+    series_context_values,
+    series_values,
+)
+from nanophase.logs import log_to
+from nanophase.structio import read_structure
+
+snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
+
+with log_to(snakemake.log[0]) as log:
+    convergence = ConvergenceSettings.from_config(snakemake.params.convergence)
+    quantity, parameter = snakemake.wildcards.series.split("-", 1)
+    bulks = {role: read_structure(path) for role, path in snakemake.input.items()}
+    dft = CalcSettings(**json.loads(snakemake.params.settings))
+    context = series_context(
+        convergence, snakemake.params.slab, snakemake.params.interfaces, dft, snakemake.params.backend, bulks
+    )
+    work = Path(snakemake.output[0]).with_suffix(".work")
+    study_value = series_context_values(snakemake.params.slab, snakemake.params.interfaces, dft)[quantity][
+        parameter
+    ]
+    values = series_values(convergence.values[parameter], study_value)
+    series = run_series(context, quantity, parameter, values, work)
+    for point in series["points"]:
+        log.info(
+            "%s = %s: %s (%d atoms, %.0f s)",
+            parameter,
+            point["value"],
+            ", ".join(f"{q:.4f}" for q in point["quantities"]),
+            point["atoms"],
+            point["seconds"],
+        )
+    atomic_write_text(snakemake.output[0], json.dumps(series, indent=1))
