@@ -41,16 +41,16 @@ def test_paper_kpoint_length_gives_the_published_meshes(bulk):
 
 
 def test_quick_preset_samples_slabs_and_bulk_at_one_density(bulk):
-    """One k-point length for every structure: the Gamma point for the default slabs, 2x2x2 for the bulk
-    primitive cells, and every record of a study shares its fingerprint (the density is part of it)."""
+    """One k-point length for every structure: 2x2x1 for the default slabs, 3x3x3 for the bulk primitive
+    cells, and every record of a study shares its fingerprint (the density is part of it)."""
     quick = PRESETS["quick"]
     wz = build_slab(bulk["CdSe-wz"], SlabSettings("wurtzite", "11-20"))
     zb = build_slab(bulk["CdSe-zb"], SlabSettings("zincblende", "001", termination="cation"))
-    assert kpoint_mesh(wz, quick.kpoint_length_a) == (1, 1, 1)
-    assert kpoint_mesh(zb, quick.kpoint_length_a) == (1, 1, 1)
+    assert kpoint_mesh(wz, quick.kpoint_length_a) == (2, 2, 1)
+    assert kpoint_mesh(zb, quick.kpoint_length_a) == (2, 2, 1)
     primitive = primitive_cell(bulk["CdSe-zb"])  # the cell the bulk reference is computed in
-    assert kpoint_mesh(primitive, quick.kpoint_length_a) == (2, 2, 2)
-    assert kpoint_mesh(bulk["CdSe-zb"], quick.kpoint_length_a) == (1, 1, 1)  # the conventional cube
+    assert kpoint_mesh(primitive, quick.kpoint_length_a) == (3, 3, 3)
+    assert kpoint_mesh(bulk["CdSe-zb"], quick.kpoint_length_a) == (2, 2, 2)  # the conventional cube
     # the mesh is equivalent to a supercell between L and L + |a_i| long, 0 along the vacuum
     for atoms in (wz, zb, primitive, bulk["CdSe-zb"], bulk["Cd-hcp"]):
         lengths = sampling_lengths(atoms, kpoint_mesh(atoms, quick.kpoint_length_a))
@@ -80,7 +80,7 @@ def test_quick_preset_samples_slabs_and_bulk_at_one_density(bulk):
         for name, atoms in (("wz", wz), ("CdSe-zb", primitive))
     ]
     assert records[0].fingerprint == records[1].fingerprint
-    assert records[0].kpoints == [1, 1, 1] and records[1].kpoints == [2, 2, 2]
+    assert records[0].kpoints == [2, 2, 1] and records[1].kpoints == [3, 3, 3]
     assert "bulk_kpoint_length_a" not in quick.to_dict()
 
 

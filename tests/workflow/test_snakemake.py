@@ -175,9 +175,9 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
         scan = np.array(fit["points"])
         assert len(scan) >= 5 and scan[:, 0].min() < fit["c_fit_a"] < scan[:, 0].max()
         assert records[shell]["energy_ev"] <= scan[:, 1].min() + 2e-3 and records[shell]["task"] == "relax-c"
-    # one k-point density: the Gamma point in the slabs, 2x2x2 in the zinc blende primitive cell
-    assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [1, 1, 1]
-    assert records["CdSe-zb"]["kpoints"] == [2, 2, 2]
+    # one k-point density: 2x2x1 in the slabs, 3x3x3 in the zinc blende primitive cell
+    assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1]
+    assert records["CdSe-zb"]["kpoints"] == [3, 3, 3]
     # the default study pre-relaxes with CHGNet where it is installed; the energies stay GPAW's
     if mlip_available("chgnet"):
         assert records["CdSe-wz-1120-2ml-1x1"]["extra"]["prerelax"]["model"] == "chgnet"

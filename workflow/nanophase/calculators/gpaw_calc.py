@@ -17,6 +17,7 @@ from nanophase.calculators.settings import (
     HUND_MOMENTS_MU_B,
     CalcSettings,
     kpoint_mesh,
+    kpoint_style,
     needs_dipole_correction,
     spin_polarised,
     structure_kind,
@@ -43,6 +44,8 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, 
     mesh held fixed instead of the settings' rule, as along an energy-length scan)."""
     from gpaw import PW, Mixer
 
+    mesh = mesh or kpoint_mesh(atoms, settings.kpoint_length_a)
+
     smearing_ev = settings.smearing_ev * rung.get("smearing_factor", 1.0)
     occupations = (
         {"name": "methfessel-paxton", "width": smearing_ev, "order": 0}  # order 0 = Gaussian smearing
@@ -51,7 +54,7 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, 
     )
     parameters = {
         "xc": settings.functional,
-        "kpts": {"size": mesh or kpoint_mesh(atoms, settings.kpoint_length_a), "gamma": True},
+        "kpts": {"size": mesh, "gamma": kpoint_style(atoms, mesh)[0] == "Gamma"},
         "occupations": occupations,
         "convergence": {"energy": settings.scf_energy_tol_ev},
         "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),

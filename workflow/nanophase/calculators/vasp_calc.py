@@ -22,6 +22,7 @@ from nanophase.calculators.settings import (
     HUND_MOMENTS_MU_B,
     CalcSettings,
     kpoint_mesh,
+    kpoint_style,
     needs_dipole_correction,
     spin_polarised,
     structure_kind,
@@ -99,16 +100,6 @@ def incar(atoms: Atoms, settings: CalcSettings, task: str) -> Incar:
             LDIPOL=True, IDIPOL=3, DIPOL=np.round(atoms.get_scaled_positions().mean(axis=0), 6).tolist()
         )
     return Incar(tags)
-
-
-def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
-    """Monkhorst-Pack, as the study used (4x3x1, 4x4x1), unless the mesh needs Gamma-centring; and why."""
-    if all(n == 1 for n in mesh):
-        return "Gamma", "Gamma point only"
-    angles = atoms.cell.angles()
-    if any(abs(angle - 120.0) < 1.0 or abs(angle - 60.0) < 1.0 for angle in angles):
-        return "Gamma", "Gamma-centred: hexagonal lattice (an even Monkhorst-Pack mesh breaks its symmetry)"
-    return "Monkhorst", "Monkhorst-Pack, as in the study"
 
 
 def kpoints(atoms: Atoms, settings: CalcSettings, mesh: tuple[int, int, int] | None = None) -> Kpoints:
