@@ -33,6 +33,7 @@ LADDER = (
     {"label": "wider smearing", "iterations_factor": 5, "mixer_beta": 0.02, "smearing_factor": 2.0},
 )
 ATTEMPTS = "attempts.json"
+SCF_FORCE_FRACTION = 0.1  # SCF force convergence as a fraction of the relaxation's fmax
 
 
 class SCFConvergenceError(RuntimeError):
@@ -56,7 +57,12 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, 
         "xc": settings.functional,
         "kpts": {"size": mesh, "gamma": kpoint_style(atoms, mesh)[0] == "Gamma"},
         "occupations": occupations,
-        "convergence": {"energy": settings.scf_energy_tol_ev},
+        # forces too: a relaxation steps on them, and an SCF converged in the energy alone can leave
+        # forces that do not match it (BFGS then stalls with the energy flat and fmax stuck)
+        "convergence": {
+            "energy": settings.scf_energy_tol_ev,
+            "forces": SCF_FORCE_FRACTION * settings.fmax_ev_per_a,
+        },
         "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),
         "txt": txt,
     }
