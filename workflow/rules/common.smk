@@ -358,3 +358,34 @@ CHECK_FILES = [
     for model in STUDY.slabs
     if DFT_CHECK and (not _CHECKED or model.key in _CHECKED)
 ]
+
+
+# --- convergence series (workflow/rules/convergence.smk) ---------------------------------------
+
+CONVERGENCE = ConvergenceSettings.from_config(config["convergence"]).for_study(
+    list(config.get("slabs", {}))
+)
+CONVERGENCE_SERIES = [
+    f"{quantity}-{parameter}"
+    for quantity, parameter in CONVERGENCE.series(STUDY.interfaces is not None)
+]
+CONVERGENCE_DIR = "results/convergence"
+
+
+def convergence_bulks(wildcards):
+    """The curated bulks the series cut their structures from (the sheet's compound and anion solid,
+    the substrate and zinc blende shell)."""
+    keys = {}
+    if CONVERGENCE.sheet:
+        model = next(m for m in STUDY.slabs if m.key == CONVERGENCE.sheet)
+        species = model.vacancy_settings.species
+        keys = {
+            "compound": model.bulk,
+            "anion_solid": STUDY.references[model.key].solids[species],
+        }
+    if STUDY.interfaces is not None:
+        keys.update(
+            substrate=STUDY.interfaces.substrate,
+            shell_zb=STUDY.interfaces.zincblende_shell,
+        )
+    return {role: structure_path("bulk", key) for role, key in keys.items()}
