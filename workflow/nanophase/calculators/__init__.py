@@ -10,7 +10,7 @@ from ase import Atoms
 
 from nanophase.calculators.normal_fit import normal_length, relax_normal_by_energy
 from nanophase.calculators.records import CalcRecord, read_record, structure_hash, write_record
-from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh
+from nanophase.calculators.settings import PRESETS, CalcSettings, kpoint_mesh, kpoint_style
 from nanophase.symmetry import primitive_cell
 
 BACKENDS = ("gpaw", "vasp", "mlip")
@@ -118,11 +118,14 @@ def run_calculation(
     if normal_by_energy:
         from ase.parallel import world
 
+        # the start's mesh and centring for every cell of the scan and the fitted one: a nearly cubic
+        # strained cell's primitive angles cross the Gamma-centring rule's 60 +/- 1 degree window as c
+        # changes, and a flip of the centring puts a step of ~0.1 eV into E(c)
         start_mesh = kpoint_mesh(atoms, settings.kpoint_length_a)
+        start_gamma = kpoint_style(atoms, start_mesh)[0] == "Gamma"
 
         def relax_positions(cell: Atoms, folder: Path, scan_point: bool) -> tuple[CalcRecord, Atoms]:
-            mesh = start_mesh if scan_point else None
-            return _run_backend(cell, settings, backend, "relax", folder, name, mesh)
+            return _run_backend(cell, settings, backend, "relax", folder, name, start_mesh, start_gamma)
 
         record, final = relax_normal_by_energy(atoms, relax_positions, workdir / "normal", c_start_a,
                                                is_writer=world.rank == 0)  # fmt: skip
@@ -135,7 +138,14 @@ def run_calculation(
 
 
 def _run_backend(
-    atoms: Atoms, settings: CalcSettings, backend: str, task: str, workdir: Path, name: str, mesh=None
+    atoms: Atoms,
+    settings: CalcSettings,
+    backend: str,
+    task: str,
+    workdir: Path,
+    name: str,
+    mesh=None,
+    gamma=None,
 ) -> tuple[CalcRecord, Atoms]:
     """One calculation with one backend; `mesh` holds a k-point mesh instead of the settings' rule."""
     if backend == "mlip":
@@ -145,7 +155,7 @@ def _run_backend(
     if backend == "gpaw":
         from nanophase.calculators.gpaw_calc import run_gpaw
 
-        return run_gpaw(atoms, settings, workdir, task, name, mesh=mesh)
+        return run_gpaw(atoms, settings, workdir, task, name, mesh=mesh, gamma=gamma)
     from nanophase.calculators.vasp_calc import run_vasp
 
     return run_vasp(atoms, settings, workdir, task, name, mesh=mesh)

@@ -40,7 +40,9 @@ class SCFConvergenceError(RuntimeError):
     """Every rung of the recovery ladder failed to converge the electronic structure."""
 
 
-def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None) -> dict:
+def gpaw_parameters(
+    atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None, gamma=None
+) -> dict:
     """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung (`mesh`: a k-point
     mesh held fixed instead of the settings' rule, as along an energy-length scan)."""
     from gpaw import PW, Mixer
@@ -55,7 +57,7 @@ def gpaw_parameters(atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, 
     )
     parameters = {
         "xc": settings.functional,
-        "kpts": {"size": mesh, "gamma": kpoint_style(atoms, mesh)[0] == "Gamma"},
+        "kpts": {"size": mesh, "gamma": kpoint_style(atoms, mesh)[0] == "Gamma" if gamma is None else gamma},
         "occupations": occupations,
         # forces too: a relaxation steps on them, and an SCF converged in the energy alone can leave
         # forces that do not match it (BFGS then stalls with the energy flat and fmax stuck)
@@ -124,6 +126,7 @@ def run_gpaw(
     name: str,
     ladder: tuple[dict, ...] = LADDER,
     mesh: tuple[int, int, int] | None = None,
+    gamma: bool | None = None,
 ) -> tuple[CalcRecord, Atoms]:
     """Relax or evaluate `atoms` with GPAW in `workdir`; return the record and the final structure.
 
@@ -151,7 +154,7 @@ def run_gpaw(
     for index in range(first_rung, len(ladder)):
         rung = ladder[index]
         txt = str(workdir / f"gpaw-{len(attempts) + 1}.txt")
-        parameters = gpaw_parameters(atoms, settings, rung, txt, mesh)
+        parameters = gpaw_parameters(atoms, settings, rung, txt, mesh, gamma)
         if not point_group:
             parameters["symmetry"] = {"point_group": False}
         atoms.calc = GPAW(**parameters)
