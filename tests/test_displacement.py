@@ -4,14 +4,17 @@ bisection against a brute-force scan, T_d against the static E_f, failed runs, a
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from ase import Atoms
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
+from nanophase import beam
 from nanophase import displacement as dd
 from nanophase.bulk import read_bulk
+from nanophase.calculators import CalcSettings
 from nanophase.calculators.mlip_calc import mlip_available, mlip_calculator
 from nanophase.collisions import COULOMB_EV_A, RepulsionRange, ZBLRepulsion, with_repulsion, zbl_energy
 from nanophase.config import load_config
@@ -162,3 +165,47 @@ def test_settings_errors_name_the_key():
     with pytest.raises(ValueError, match=r"knockon.dynamics.roles: \['sideways'\] not allowed"):
         dd.KickSettings(roles=("sideways",))
     assert dd.KickSettings().fingerprint() != dd.KickSettings(resolution_ev=0.2).fingerprint()
+
+
+@needs_chgnet
+def test_the_dft_check_brackets_the_threshold_of_its_own_potential(wz_sheet, tmp_path):
+    """The check's logic with the potential standing in for GPAW: kicks at T_sputter -/+ half a width on the
+    check cell must bracket the potential's own bisected T_sputter of that cell."""
+    sheet, calculator, _ = wz_sheet
+    small = replace(SMALL, min_lateral_a=0.0, resolution_ev=0.25, min_kick_ev=3.0, max_kick_ev=6.0)
+    site = dd.kick_sites(sheet, small)[0]
+    result = dd.site_threshold(
+        sheet, calculator, site, small, small.max_kick_ev, dd.RunLog(tmp_path / "a.json")
+    )
+    assert result.sputtering_ev is not None
+    record = {
+        "sheet": "wz",
+        "sites": [dd._site_record(result)],
+        "small_cell": {"sputtering_ev": result.sputtering_ev},
+    }
+    check = dd.DFTCheckSettings(enabled=True, half_width_ev=0.5, duration_fs=300.0, max_runs=3)
+    done = dd.dft_check(sheet, calculator, record, small, check, dd.RunLog(tmp_path / "check.json"))
+    low, high = done["sputtering_bracket_ev"]
+    assert low < result.sputtering_ev <= high and high - low <= 2 * check.half_width_ev + 1e-9
+    assert len(done["runs"]) <= check.max_runs and done["atoms"] == len(sheet)
+    assert beam.check_verdict(low, high, result.sputtering_ev) == "agrees within the GPAW bracket"
+
+
+def test_check_verdicts_and_set_up_text():
+    assert beam.bracket_text(4.0, 5.0) == "(4.00, 5.00]"
+    assert beam.bracket_text(4.0, math.nan) == "> 4.00"
+    assert beam.check_verdict(4.0, 5.0, 3.9).startswith("GPAW higher")
+    assert beam.check_verdict(4.0, 5.0, 5.2).startswith("GPAW lower")
+    assert beam.check_verdict(math.nan, 5.0, 4.9) == "agrees within the GPAW bracket"
+    check = dd.DFTCheckSettings()
+    study = CalcSettings(mode="pw", encut_ev=200.0, kpoint_length_a=11.5)
+    lcao = check.calc_settings(study)
+    assert (lcao.mode, lcao.basis, lcao.encut_ev, lcao.functional) == ("lcao", "dzp", 200.0, "PBE")
+    cell = Atoms(
+        "Se2", positions=[(0, 0, 10), (2.1, 3.5, 10)], cell=[4.3, 7.0, 20.0], pbc=(True, True, False)
+    )
+    assert check.mesh(cell, study) == (1, 1, 1)
+    assert replace(check, gamma_only=False).mesh(cell, study) == (3, 2, 1)
+    assert (
+        check.describe(lcao, (1, 1, 1)) == "PBE, LCAO dzp (h 0.20 A), Gamma point, gaussian smearing 0.1 eV"
+    )

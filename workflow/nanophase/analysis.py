@@ -18,7 +18,7 @@ from ase import Atoms
 from nanophase.bulk import formula_elements
 from nanophase.calculators.records import CalcRecord
 from nanophase.energetics import (
-    SeReferences,
+    AnionReferences,
     composition,
     energy_per_atom_change,
     energy_per_formula_unit,
@@ -65,7 +65,7 @@ def vacancy_models(study: Study) -> list[SlabModel]:
     return [model for model in study.slabs if model.key in study.references]
 
 
-def slab_references(study: Study, model: SlabModel, calculated: Calculated) -> SeReferences:
+def slab_references(study: Study, model: SlabModel, calculated: Calculated) -> AnionReferences:
     """Chemical potentials for one slab model, from records that share one fingerprint."""
     refs = study.references[model.key]
     cation, anion = formula_elements(refs.formula)
@@ -78,7 +78,7 @@ def slab_references(study: Study, model: SlabModel, calculated: Calculated) -> S
     )
 
 
-def chemical_potentials(refs: SeReferences, formula: str, mu_anion: float) -> dict[str, float]:
+def chemical_potentials(refs: AnionReferences, formula: str, mu_anion: float) -> dict[str, float]:
     """mu of both elements, the cation in equilibrium with the compound: mu_cation = E_compound - mu_anion."""
     cation, anion = formula_elements(formula)
     return {anion: mu_anion, cation: refs.compound - mu_anion}

@@ -111,6 +111,11 @@ def reduced_formula(atoms: Atoms) -> str:
     return "".join(f"{el}{n if n > 1 else ''}" for el, n in zip((cation, anion), counts, strict=True))
 
 
+def atom_name(symbol: str) -> str:
+    """The structure name of the free-atom reference of `symbol` ("Se-atom")."""
+    return f"{symbol}-atom"
+
+
 def isolated_atom(symbol: str, box_a: float) -> Atoms:
     """One atom in a box for the free-atom reference (chemical potential of the study).
 
@@ -121,5 +126,5 @@ def isolated_atom(symbol: str, box_a: float) -> Atoms:
         raise ValueError(f"box_a: must be > 0, got {box_a}")
     atoms = Atoms(symbol, cell=[box_a, box_a + 0.5, box_a + 1.0], pbc=True)
     atoms.center()
-    atoms.info.update(name=f"{symbol}-atom", family="atom", box_a=box_a)
+    atoms.info.update(name=atom_name(symbol), family="atom", box_a=box_a)
     return atoms

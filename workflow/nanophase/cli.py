@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from ase.parallel import world
@@ -64,19 +66,30 @@ def _kick_check(args: argparse.Namespace) -> int:
     slab = read_structure(args.structure)
     slab.set_constraint()
     kicks = KickSettings.from_config(json.loads(args.dynamics))
-    settings = CalcSettings(**json.loads(args.settings))
+    check = DFTCheckSettings.from_config(json.loads(args.check))
+    settings = check.calc_settings(CalcSettings(**json.loads(args.settings)))
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     probe = slab.copy()
     probe.pbc = (True, True, False)
-    parameters = gpaw_parameters(probe, settings, {}, str(workdir / "gpaw.txt"))
+    mesh = check.mesh(probe, settings)
+    parameters = gpaw_parameters(probe, settings, {}, str(workdir / "gpaw.txt"), mesh=mesh, gamma=True)
     parameters["symmetry"] = "off"  # the kick breaks every symmetry
     calculator = GPAW(**parameters)
-    result = dft_check(slab, calculator, record, kicks, DFTCheckSettings.from_config(json.loads(args.check)),
-                       RunLog(workdir / "runs.json", write=world.rank == 0))  # fmt: skip
-    result["settings"] = {"code": "gpaw", "fingerprint_settings": json.loads(args.settings)}
+    probe = GPAW(**{**parameters, "txt": str(workdir / "gpaw-probe.txt")})
+    # runs of other settings (a plane-wave check, another duration) sit in another log, never reused
+    described = {"check": asdict(check), "calc": asdict(settings), "mesh": mesh, "kicks": kicks.fingerprint()}
+    key = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:10]
+    runs = RunLog(workdir / f"runs-{key}.json", write=world.rank == 0)
+    result = dft_check(slab, calculator, record, kicks, check, runs, probe)
+    result["settings"] = {
+        "code": "gpaw",
+        "described": check.describe(settings, mesh),
+        "calc_settings": asdict(settings),
+        "mesh": list(mesh),
+    }
     if world.rank == 0:
-        from nanophase.atomic import atomic_write_text
+        from nanophase.safe_write import atomic_write_text
 
         atomic_write_text(args.output, json.dumps(result, indent=1))
     return 0

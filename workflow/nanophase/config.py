@@ -189,7 +189,7 @@ def load_config(path: str | Path, schema_path: str | Path = SCHEMA_PATH) -> dict
 
 def write_config(config: dict, path: str | Path) -> None:
     """The effective study config as YAML (keys in the order given), written atomically."""
-    from nanophase.atomic import atomic_path
+    from nanophase.safe_write import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(config, sort_keys=False))

@@ -15,7 +15,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
 
 from nanophase.analysis import Calculated
-from nanophase.atomic import atomic_path
+from nanophase.safe_write import atomic_path
 from nanophase.study import Study
 
 

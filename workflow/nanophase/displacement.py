@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms, units
 
-from nanophase.atomic import atomic_path, atomic_write_text
+from nanophase.calculators.settings import CalcSettings, kpoint_mesh
 from nanophase.collisions import RepulsionRange
+from nanophase.safe_write import atomic_path, atomic_write_text
 from nanophase.symmetry import symmetry_permutations
 from nanophase.vacancies import species_planes
 
@@ -251,8 +252,11 @@ class _Watcher:
     where it came to rest.
     """
 
-    def __init__(self, atoms: Atoms, site: KickSite, settings: KickSettings, energy_ev: float):
+    def __init__(self, atoms: Atoms, site: KickSite, settings: KickSettings, energy_ev: float, probe=None):
         self.site, self.settings, self.energy_ev = site, settings, energy_ev
+        # the calculator of the unbound test's far-away configuration: a DFT run keeps a second one, so
+        # that the trajectory's SCF restarts from its own last density, not from the far geometry's
+        self.probe = probe
         self.others = np.array([i for i in range(len(atoms)) if i != site.index])
         self.start = atoms.positions.copy()
         self.mass = float(atoms.get_masses()[site.index])
@@ -276,7 +280,7 @@ class _Watcher:
         if height < 2.0:
             return False
         far = atoms.copy()
-        far.calc = atoms.calc
+        far.calc = self.probe or atoms.calc
         far.positions[self.site.index, 2] += side * max(0.0, self.settings.escape_distance_a - height)
         binding = float(far.get_potential_energy()) - float(atoms.get_potential_energy())
         return kinetic_ev > binding
@@ -317,10 +321,11 @@ def quench(atoms: Atoms, settings: KickSettings) -> int:
 
 
 def run_kick(sheet: Atoms, calculator, site: KickSite, energy_ev: float, settings: KickSettings,
-             quench_after: bool = True) -> KickRun:  # fmt: skip
+             quench_after: bool = True, probe=None) -> KickRun:  # fmt: skip
     """Kick `site` with `energy_ev` along its direction, follow it, quench; retried with smaller steps on
     failure (a failed run is never counted as returned). Without the quench (the DFT check, which asks
-    only whether the atom leaves) the verdict is taken where the run stopped."""
+    only whether the atom leaves) the verdict is taken where the run stopped. `probe`: a second
+    calculator for the unbound test's far configuration (default: `calculator`)."""
     reasons = []
     for attempt in range(settings.retries + 1):
         scale = 0.5**attempt
@@ -329,7 +334,7 @@ def run_kick(sheet: Atoms, calculator, site: KickSite, energy_ev: float, setting
         velocities = np.zeros((len(atoms), 3))
         mass = atoms.get_masses()[site.index]
         velocities[site.index, 2] = site.direction * math.sqrt(2 * energy_ev / mass)
-        watcher = _Watcher(atoms, site, settings, energy_ev)
+        watcher = _Watcher(atoms, site, settings, energy_ev, probe)
         started = time.perf_counter()
         try:
             outcome, steps, elapsed, drift, velocities = nve(atoms, velocities, settings, scale, watcher)
@@ -574,10 +579,12 @@ def _site_record(result: SiteThreshold) -> dict:
 
 
 # --- the DFT check --------------------------------------------------------------------------------------
-# Born-Oppenheimer MD with the study's own DFT settings on the sheet's primitive in-plane cell (a 2x2 kick
-# cell is out of reach of a laptop), for the site with the lowest MLIP sputtering threshold. The MLIP is
-# bisected on the same small cell, so the two are compared like for like; the DFT side brackets its
-# threshold with a few kicks around the MLIP one.
+# Born-Oppenheimer MD on the sheet's primitive in-plane cell (a 2x2 kick cell is out of reach of a laptop),
+# for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis) at the Gamma
+# point with the study's functional, grid and smearing: an MD step then costs a few LCAO SCF iterations
+# restarted from the previous step's density, where the plane-wave set-up cost 10-30 min per kick on a
+# laptop. The MLIP is bisected on the same small cell, so the two are compared like for like; the DFT side
+# brackets its threshold with a few kicks around the MLIP one (a coarser bisection than the MLIP's).
 
 
 @dataclass(frozen=True)
@@ -589,6 +596,25 @@ class DFTCheckSettings:
     half_width_ev: float = 0.5
     duration_fs: float = 100.0
     max_runs: int = 4
+    mode: str = "lcao"
+    basis: str = "dzp"
+    gamma_only: bool = True
+
+    def calc_settings(self, study: CalcSettings) -> CalcSettings:
+        """The study's DFT settings with the check's mode and basis."""
+        return replace(study, mode=self.mode, basis=self.basis)
+
+    def mesh(self, atoms: Atoms, study: CalcSettings) -> tuple[int, int, int]:
+        return (1, 1, 1) if self.gamma_only else kpoint_mesh(atoms, study.kpoint_length_a)
+
+    def describe(self, study: CalcSettings, mesh: tuple[int, int, int]) -> str:
+        """'PBE, LCAO dzp (h 0.20 A), Gamma point' - what the check ran with, for captions."""
+        if self.mode == "lcao":
+            basis = f"LCAO {self.basis} (h {study.grid_spacing_a:.2f} A)"
+        else:
+            basis = f"PW {study.encut_ev:g} eV"
+        kpoints = "Gamma point" if tuple(mesh) == (1, 1, 1) else "x".join(map(str, mesh)) + " k-points"
+        return f"{study.functional}, {basis}, {kpoints}, {study.smearing} smearing {study.smearing_ev:g} eV"
 
     @classmethod
     def from_config(cls, cfg: dict | None) -> DFTCheckSettings:
@@ -630,9 +656,10 @@ def small_cell_threshold(
 
 
 def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, check: DFTCheckSettings,
-              log: RunLog) -> dict:  # fmt: skip
+              log: RunLog, probe=None) -> dict:  # fmt: skip
     """Kicks with `calculator` (GPAW) around the MLIP small-cell sputtering threshold of the record's lowest
-    site: the lowest kick that sputtered and the highest that did not, at most check.max_runs runs."""
+    site: the lowest kick that sputtered and the highest that did not, at most check.max_runs runs
+    (`probe`: the unbound test's calculator, see run_kick)."""
     started = time.perf_counter()
     mlip = record["small_cell"]
     # the unbound test decides sputtering 2 A out: less vacuum than the MLIP cell's, a smaller DFT grid
@@ -648,7 +675,7 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
         energy = round(energies.pop(0), 6)
         run = log.get(site, energy)
         if run is None:
-            run = run_kick(sheet, calculator, site, energy, md, quench_after=False)
+            run = run_kick(sheet, calculator, site, energy, md, quench_after=False, probe=probe)
             log.put(site, run)
         runs.append(run)
         sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]

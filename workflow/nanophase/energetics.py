@@ -62,7 +62,7 @@ def energy_per_formula_unit(record: CalcRecord, formula: str) -> float:
 
 
 @dataclass(frozen=True)
-class SeReferences:
+class AnionReferences:
     """Chemical potentials of the anion X (Se) and the limits of its allowed range, eV.
 
     Attributes:
@@ -98,7 +98,7 @@ class SeReferences:
 
 
 def se_references(compound: CalcRecord, cation_solid: CalcRecord, anion_solid: CalcRecord,
-                  anion_atom: CalcRecord, formula: str = "CdSe") -> SeReferences:  # fmt: skip
+                  anion_atom: CalcRecord, formula: str = "CdSe") -> AnionReferences:  # fmt: skip
     """Chemical potentials of the anion of `formula` from four records with identical settings."""
     fingerprint = require_same_settings(compound, cation_solid, anion_solid, anion_atom)
     cation, anion = formula_elements(formula)
@@ -106,7 +106,7 @@ def se_references(compound: CalcRecord, cation_solid: CalcRecord, anion_solid: C
     e_cation = energy_per_formula_unit(cation_solid, cation)
     e_anion = energy_per_formula_unit(anion_solid, anion)
     e_atom = energy_per_formula_unit(anion_atom, anion)
-    return SeReferences(
+    return AnionReferences(
         anion=anion,
         atom=e_atom,
         anion_rich=e_anion,

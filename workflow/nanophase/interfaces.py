@@ -10,9 +10,7 @@ from ase import Atoms
 from ase.constraints import FixAtoms
 
 from nanophase.bulk import cation_anion, reduced_formula
-from nanophase.layers import Plane, assemble_slab, cut_planes, in_plane_area_a2, middle_layers
-
-FACES = ("top", "both")
+from nanophase.layers import FACES, Plane, assemble_slab, cut_planes, in_plane_area_a2, middle_layers
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from ase.constraints import FixAtoms
 # structures built here are >= 1.4 A apart; relaxed inputs are still ideal bulk, so 0.3 A is safe.
 PLANE_TOLERANCE_A = 0.3
 
+# Which faces of a slab a vacancy series or a shell decorates: the top one, or both (symmetric).
+FACES = ("top", "both")
+
 # In-plane vectors u, v and a stacking vector w (rows), in conventional-cell coordinates, of each
 # supported surface. u x v points along +w's normal component.
 SURFACE_CUTS: dict[tuple[str, str], tuple[tuple[int, int, int], ...]] = {

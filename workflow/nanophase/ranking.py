@@ -17,7 +17,7 @@ import numpy as np
 from ase import Atoms
 from ase.optimize import BFGS
 
-from nanophase.atomic import atomic_path
+from nanophase.safe_write import atomic_path
 from nanophase.symmetry import symmetry_permutations
 from nanophase.vacancies import (
     VacancySettings,

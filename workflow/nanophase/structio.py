@@ -9,8 +9,8 @@ import pandas as pd
 from ase import Atoms
 from ase.io import read, write
 
-from nanophase.atomic import atomic_path
 from nanophase.layers import in_plane_area_a2
+from nanophase.safe_write import atomic_path
 
 # columns computed from the structure, then metadata the builders put into `info` as they are
 COMPUTED_COLUMNS = ["name", "family", "path", "formula", "n_atoms", "parent", "n_removed", "removed_species",

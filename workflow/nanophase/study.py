@@ -8,7 +8,7 @@ from pathlib import Path
 from ase import Atoms
 from ase.data import chemical_symbols
 
-from nanophase.bulk import cation_anion, read_bulk, reduced_formula
+from nanophase.bulk import atom_name, cation_anion, read_bulk, reduced_formula
 from nanophase.config import ConfigError
 from nanophase.interfaces import StackSettings, build_stack, stack_settings_from_config, strained_bulk
 from nanophase.measured import read_measured
@@ -219,7 +219,7 @@ class Study:
         families = {key: "bulk" for key in bulk}
         n_atoms = {key: len(atoms) for key, atoms in bulk.items()}
         for symbol in species:
-            families[f"{symbol}-atom"], n_atoms[f"{symbol}-atom"] = "atom", 1
+            families[atom_name(symbol)], n_atoms[atom_name(symbol)] = "atom", 1
         for model, n_slab in planned:
             families[model.name], n_atoms[model.name] = "slab", n_slab
             for spec in model.vacancies:
@@ -283,7 +283,7 @@ class Study:
         return {}, f"no sheet thickness is computed in both phases with vacancies (sheets: {found})"
 
     def structure_names(self) -> list[str]:
-        names = list(self.bulk_files) + [f"{symbol}-atom" for symbol in self.isolated_atoms]
+        names = list(self.bulk_files) + [atom_name(symbol) for symbol in self.isolated_atoms]
         for model in self.slabs:
             names += [model.name] + [spec.name for spec in model.vacancies]
         if self.interfaces:
@@ -314,7 +314,7 @@ def _references(
             "atom "
             f"as the reference of the study (allowed: add {species!r} to {list(atom_species)})"
         )
-    return ChemicalReferences(cfg["bulk"], reduced_formula(compound), solids, {species: f"{species}-atom"})
+    return ChemicalReferences(cfg["bulk"], reduced_formula(compound), solids, {species: atom_name(species)})
 
 
 def _bulk_key(where: str, key: str, bulk: dict[str, Atoms]) -> Atoms:

@@ -13,9 +13,8 @@ import numpy as np
 from ase import Atoms
 from ase.constraints import FixAtoms
 
+from nanophase.layers import FACES, fixed_indices
 from nanophase.symmetry import symmetry_permutations
-
-FACES = ("top", "both")
 
 
 @dataclass(frozen=True)
@@ -430,10 +429,7 @@ def make_vacancy_structure(slab: Atoms, spec: VacancySpec) -> Atoms:
     if wrong:
         raise ValueError(f"{spec.name}: atoms {wrong} of {spec.parent} are not {spec.species}")
     keep = np.setdiff1d(np.arange(len(slab)), spec.removed)
-    fixed = set()
-    for constraint in slab.constraints:
-        if isinstance(constraint, FixAtoms):
-            fixed.update(int(i) for i in constraint.index)
+    fixed = set(fixed_indices(slab))
     structure = slab.copy()
     structure.set_constraint()
     structure = structure[keep]

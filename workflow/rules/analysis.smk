@@ -57,6 +57,7 @@ rule validation:
         tables=expand(f"{TABLES}/{{stem}}.csv", stem=TABLE_STEMS),
         records=all_records(),
         finals=all_finals(),
+        bulk_cifs=list(STUDY.bulk_files.values()),  # the experimental lattices and the 7-ML slabs
     output:
         report(
             f"{TABLES}/validation.csv",

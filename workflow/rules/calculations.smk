@@ -3,7 +3,7 @@
 
 rule isolated_atom:
     output:
-        structure_path("atom", "{symbol}-atom"),
+        structure_path("atom", atom_name("{symbol}")),
     log:
         "logs/structures/atom/{symbol}.log",
     localrule: True
@@ -34,6 +34,7 @@ for model in STUDY.slabs:
         params:
             model=model,
             paths={model.name: calc_structure_path("slab", model.name)},
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_slab_series.py"
 
@@ -95,6 +96,7 @@ if STUDY.interfaces is not None:
         params:
             model=STUDY.interfaces,
             paths=interface_calc_inputs(),
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_interfaces.py"
 
@@ -112,6 +114,7 @@ if STUDY.interfaces is not None:
         params:
             model=STUDY.interfaces,
             paths=strained_calc_inputs(),
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_strained.py"
 

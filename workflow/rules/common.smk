@@ -5,6 +5,7 @@ import os
 import re
 import sys
 
+from nanophase.bulk import atom_name
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
 from nanophase.convergence import ConvergenceSettings
 from nanophase.figures import FIGURE_STEMS
@@ -71,7 +72,7 @@ def strained_bulk_inputs():
 def all_structure_paths():
     paths = [structure_path("bulk", key) for key in STUDY.bulk_files]
     paths += [
-        structure_path("atom", f"{symbol}-atom") for symbol in STUDY.isolated_atoms
+        structure_path("atom", atom_name(symbol)) for symbol in STUDY.isolated_atoms
     ]
     for model in STUDY.slabs:
         paths += list(slab_outputs(model).values())

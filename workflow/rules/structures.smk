@@ -49,6 +49,7 @@ for model in STUDY.slabs:
         params:
             model=model,
             paths=slab_outputs(model),
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_slab_series.py"
 
@@ -68,6 +69,7 @@ if STUDY.interfaces is not None:
         params:
             model=STUDY.interfaces,
             paths=interface_outputs(),
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_interfaces.py"
 
@@ -84,6 +86,7 @@ if STUDY.interfaces is not None:
         params:
             model=STUDY.interfaces,
             paths=strained_outputs(),
+            allow_unconverged=config["calculator"]["allow_unconverged"],
         script:
             "../scripts/build_strained.py"
 

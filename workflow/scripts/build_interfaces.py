@@ -12,7 +12,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.input.bulk,
         model.substrate,
         snakemake.input.get("record"),  # a relaxed bulk comes with its record
-        snakemake.config["calculator"]["allow_unconverged"],
+        snakemake.params.allow_unconverged,
     )
     for name, atoms in model.build(bulk).items():
         write_structure(atoms, snakemake.params.paths[name])

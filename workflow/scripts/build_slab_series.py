@@ -16,7 +16,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.input.bulk,
         model.bulk,
         snakemake.input.get("record"),  # a relaxed bulk comes with its record
-        snakemake.config["calculator"]["allow_unconverged"],
+        snakemake.params.allow_unconverged,
     )
     structures = model.build(bulk)
     for name, path in snakemake.params.paths.items():

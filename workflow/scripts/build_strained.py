@@ -9,7 +9,7 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     model = snakemake.params.model
-    allow = snakemake.config["calculator"]["allow_unconverged"]
+    allow = snakemake.params.allow_unconverged
     substrate = lattice_source(
         snakemake.input.substrate, model.substrate, snakemake.input.get("substrate_record"), allow
     )

@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-from nanophase.atomic import atomic_write_text
 from nanophase.calculators.settings import CalcSettings
 from nanophase.convergence import (
     ConvergenceSettings,
@@ -13,6 +12,7 @@ from nanophase.convergence import (
     series_values,
 )
 from nanophase.logs import log_to
+from nanophase.safe_write import atomic_write_text
 from nanophase.structio import read_structure
 
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake

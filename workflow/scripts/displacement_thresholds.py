@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from nanophase.atomic import atomic_write_text
 from nanophase.beam import highest_kick_ev
 from nanophase.displacement import KickSettings, sheet_thresholds
 from nanophase.logs import log_to
+from nanophase.safe_write import atomic_write_text
 from nanophase.structio import read_structure
 
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake

@@ -10,7 +10,6 @@ from pathlib import Path
 from ase import Atoms
 from ase.parallel import parprint, world
 
-from nanophase.atomic import atomic_path
 from nanophase.calculators.optimize import CELL_MASKS, max_free_force, relax
 from nanophase.calculators.records import CalcRecord, new_record, structure_hash
 from nanophase.calculators.settings import (
@@ -22,6 +21,7 @@ from nanophase.calculators.settings import (
     spin_polarised,
     structure_kind,
 )
+from nanophase.safe_write import atomic_path
 from nanophase.symmetry import fixed_atoms_symmetric
 
 # SCF recovery ladder: each rung is tried after the previous one failed to converge. Wider smearing

@@ -13,7 +13,7 @@ from ase.io.trajectory import Trajectory
 from ase.optimize import BFGS, FIRE
 from ase.parallel import world
 
-from nanophase.atomic import atomic_path
+from nanophase.safe_write import atomic_path
 
 OPTIMIZERS = {"BFGS": BFGS, "FIRE": FIRE}
 # Which cell degrees of freedom each task relaxes (Voigt order xx yy zz yz xz xy); None: positions only.

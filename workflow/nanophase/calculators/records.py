@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from nanophase.atomic import atomic_path
 from nanophase.calculators.settings import (
     kpoint_mesh,
     needs_dipole_correction,
     sampling_lengths,
     spin_polarised,
 )
+from nanophase.safe_write import atomic_path
 
 
 class UnconvergedError(RuntimeError):
