@@ -200,12 +200,12 @@ def test_check_verdicts_and_set_up_text():
     check = dd.DFTCheckSettings()
     study = CalcSettings(mode="pw", encut_ev=200.0, kpoint_length_a=11.5)
     lcao = check.calc_settings(study)
-    assert (lcao.mode, lcao.basis, lcao.encut_ev, lcao.functional) == ("lcao", "dzp", 200.0, "PBE")
+    assert (lcao.mode, lcao.basis, lcao.grid_spacing_a, lcao.functional) == ("lcao", "dzp", 0.25, "PBE")
     cell = Atoms(
         "Se2", positions=[(0, 0, 10), (2.1, 3.5, 10)], cell=[4.3, 7.0, 20.0], pbc=(True, True, False)
     )
     assert check.mesh(cell, study) == (1, 1, 1)
     assert replace(check, gamma_only=False).mesh(cell, study) == (3, 2, 1)
     assert (
-        check.describe(lcao, (1, 1, 1)) == "PBE, LCAO dzp (h 0.20 A), Gamma point, gaussian smearing 0.1 eV"
+        check.describe(lcao, (1, 1, 1)) == "PBE, LCAO dzp (h 0.25 A), Gamma point, gaussian smearing 0.1 eV"
     )

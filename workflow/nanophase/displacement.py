@@ -34,6 +34,9 @@ ROLES = ("exit", "entrance")
 RETURNED, SPUTTERED, ADATOM, FRENKEL, FAILED = "returned", "sputtered", "adatom", "Frenkel pair", "failed"
 # the quench fell below the starting sheet: the sheet was metastable with this potential, not displaced
 REARRANGED = "sheet rearranged"
+# a run without a quench (the DFT check) whose atom was still on its way out, bound to the frozen sheet,
+# when the window closed: neither sputtered nor kept
+UNDECIDED = "undecided (still leaving)"
 
 
 @dataclass(frozen=True)
@@ -310,6 +313,15 @@ class _Watcher:
             return "spent"
         return None
 
+    def end_of_window(self, atoms: Atoms, velocities: np.ndarray) -> str:
+        """Without a quench: where the run stopped, unless the atom is still leaving - then sputtered if
+        its kinetic energy beats what the frozen sheet still binds it with, else undecided."""
+        velocity = velocities[self.site.index]
+        if float(velocity[2]) * self.site.direction <= 0:
+            return self.verdict(atoms)
+        kinetic = 0.5 * self.mass * float(velocity @ velocity)
+        return SPUTTERED if self.unbound(atoms, kinetic) else UNDECIDED
+
     def verdict(self, atoms: Atoms) -> str:
         """Where the kicked atom rests after the quench."""
         if self.nearest_other(atoms) > self.settings.escape_distance_a:
@@ -353,9 +365,11 @@ def run_kick(sheet: Atoms, calculator, site: KickSite, energy_ev: float, setting
         except KickFailed as error:
             reasons.append(f"try {attempt + 1}: {error}")
             continue
-        if outcome != SPUTTERED:
-            steps += quench(atoms, settings) if quench_after else 0
+        if outcome != SPUTTERED and quench_after:
+            steps += quench(atoms, settings)
             outcome = watcher.verdict(atoms)
+        elif outcome != SPUTTERED:
+            outcome = watcher.end_of_window(atoms, velocities)
         return KickRun(energy_ev, outcome, "; ".join(reasons), steps, elapsed, drift,
                        float(np.linalg.norm(watcher.relative_displacement(atoms))), scale,
                        time.perf_counter() - started)  # fmt: skip
@@ -599,6 +613,9 @@ def _site_record(result: SiteThreshold) -> dict:
 # brackets its threshold with a few kicks around the MLIP one (a coarser bisection than the MLIP's).
 
 
+FAR_MARGIN_A = 4.0  # vacuum beyond the far configuration's atom, angstrom
+
+
 @dataclass(frozen=True)
 class DFTCheckSettings:
     """knockon.dft_check of the config."""
@@ -606,15 +623,18 @@ class DFTCheckSettings:
     enabled: bool = False
     sheets: tuple[str, ...] = ()
     half_width_ev: float = 0.5
-    duration_fs: float = 100.0
+    duration_fs: float = 200.0
     max_runs: int = 4
     mode: str = "lcao"
     basis: str = "dzp"
+    # LCAO grid: 0.25 A halves an MD step against the study's 0.2 A and moves the force on a leaving Se
+    # by 0.4 % (measured on the wurtzite check cell)
+    grid_spacing_a: float = 0.25
     gamma_only: bool = True
 
     def calc_settings(self, study: CalcSettings) -> CalcSettings:
-        """The study's DFT settings with the check's mode and basis."""
-        return replace(study, mode=self.mode, basis=self.basis)
+        """The study's DFT settings with the check's mode, basis and grid."""
+        return replace(study, mode=self.mode, basis=self.basis, grid_spacing_a=self.grid_spacing_a)
 
     def mesh(self, atoms: Atoms, study: CalcSettings) -> tuple[int, int, int]:
         return (1, 1, 1) if self.gamma_only else kpoint_mesh(atoms, study.kpoint_length_a)
@@ -674,8 +694,9 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
     (`probe`: the unbound test's calculator, see run_kick)."""
     started = time.perf_counter()
     mlip = record["small_cell"]
-    # the unbound test decides sputtering 2 A out: less vacuum than the MLIP cell's, a smaller DFT grid
-    sheet = kick_supercell(slab, 0.0, 7.0)
+    # room for the unbound test's far configuration (the atom escape_distance_a out) and its localised
+    # functions (the Se dzp basis reaches 3.8 A): GPAW refuses an atom whose functions cross the box
+    sheet = kick_supercell(slab, 0.0, settings.escape_distance_a + FAR_MARGIN_A)
     like = lowest_site(record)["site"]
     site = same_site(sheet, settings, like)
     sheet.pbc = (True, True, False)  # GPAW: zero boundary conditions along the normal
@@ -691,7 +712,7 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
             log.put(site, run)
         runs.append(run)
         sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
-        kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED)]
+        kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED, UNDECIDED)]
         if not energies and not sputtered:
             energies = [max(kept, default=energy) + 2 * check.half_width_ev]
         elif not energies and sputtered and not [e for e in kept if e < min(sputtered)]:
@@ -700,7 +721,7 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
     below = [
         r.energy_ev
         for r in runs
-        if r.outcome not in (SPUTTERED, FAILED) and r.energy_ev < min(sputtered, default=math.inf)
+        if r.outcome not in (SPUTTERED, FAILED, UNDECIDED) and r.energy_ev < min(sputtered, default=math.inf)
     ]
     return {
         "sheet": record["sheet"],
