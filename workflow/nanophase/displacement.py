@@ -606,10 +606,10 @@ def _site_record(result: SiteThreshold) -> dict:
 
 # --- the DFT check --------------------------------------------------------------------------------------
 # Born-Oppenheimer MD on the sheet's primitive in-plane cell (a 2x2 kick cell is out of reach of a laptop),
-# for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis) at the Gamma
-# point with the study's functional, grid and smearing: an MD step then costs a few LCAO SCF iterations
-# restarted from the previous step's density, where the plane-wave set-up cost 10-30 min per kick on a
-# laptop. The MLIP is bisected on the same small cell, so the two are compared like for like; the DFT side
+# for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis, 0.25 A grid)
+# at the Gamma point with the study's functional and smearing: an MD step then costs a few LCAO SCF
+# iterations restarted from the previous step's density (~6 s for the 12-atom wurtzite cell on 2 cores),
+# where the plane-wave set-up cost 10-30 min per kick. The MLIP is bisected on the same small cell, so the two are compared like for like; the DFT side
 # brackets its threshold with a few kicks around the MLIP one (a coarser bisection than the MLIP's).
 
 
@@ -640,7 +640,7 @@ class DFTCheckSettings:
         return (1, 1, 1) if self.gamma_only else kpoint_mesh(atoms, study.kpoint_length_a)
 
     def describe(self, study: CalcSettings, mesh: tuple[int, int, int]) -> str:
-        """'PBE, LCAO dzp (h 0.20 A), Gamma point' - what the check ran with, for captions."""
+        """'PBE, LCAO dzp (h 0.25 A), Gamma point, ...' - what the check ran with, for captions."""
         if self.mode == "lcao":
             basis = f"LCAO {self.basis} (h {study.grid_spacing_a:.2f} A)"
         else:
