@@ -609,8 +609,9 @@ def _site_record(result: SiteThreshold) -> dict:
 # for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis, 0.25 A grid)
 # at the Gamma point with the study's functional and smearing: an MD step then costs a few LCAO SCF
 # iterations restarted from the previous step's density (~6 s for the 12-atom wurtzite cell on 2 cores),
-# where the plane-wave set-up cost 10-30 min per kick. The MLIP is bisected on the same small cell, so the two are compared like for like; the DFT side
-# brackets its threshold with a few kicks around the MLIP one (a coarser bisection than the MLIP's).
+# where the plane-wave set-up cost 10-30 min per kick. The MLIP is bisected on the same small cell, so
+# the two are compared like for like; the DFT side brackets its threshold with a few kicks around the
+# MLIP one (a coarser bisection than the MLIP's).
 
 
 FAR_MARGIN_A = 4.0  # vacuum beyond the far configuration's atom, angstrom
