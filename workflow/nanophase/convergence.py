@@ -69,6 +69,7 @@ class ConvergenceSettings:
     fmax_ev_per_a: float = 0.02
     tolerance_ev: float = 0.05
     tolerance_mev_per_a2: float = 2.0
+    error_bars: bool = False  # the main job runs the series and its tables carry their error bars
     values: dict = field(default_factory=dict)
 
     @classmethod
@@ -470,10 +471,11 @@ def with_error_bars(vacancies: pd.DataFrame, interfaces: pd.DataFrame, bars: dic
     vacancies, interfaces = vacancies.copy(), interfaces.copy()
     vacancy = bars.get(QUANTITY_LABELS["vacancy"][0])
     if len(vacancies):
-        measured = (
+        measured = (  # the outermost plane's single vacancy (its series may be shared: "surface-top;depth")
             (vacancies["host"] == sheet)
-            & (vacancies["series"] == "surface")
+            & vacancies["series"].str.contains("surface")
             & (vacancies["faces"] == "top")
+            & (vacancies["depth"] == 0)
             & (vacancies["removed"] == 1)
         )
         error = vacancy["error"] if vacancy else math.nan

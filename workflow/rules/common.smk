@@ -371,6 +371,13 @@ CONVERGENCE_SERIES = [
     for quantity, parameter in CONVERGENCE.series(STUDY.interfaces is not None)
 ]
 CONVERGENCE_DIR = "results/convergence"
+# with convergence.error_bars the main tables read the series' error bars (and so the main job runs them)
+CONVERGENCE_TABLE = (
+    [f"{CONVERGENCE_DIR}/tables/convergence.csv"] if CONVERGENCE.error_bars else []
+)
+CONVERGENCE_SHEET = next(
+    (model.name for model in STUDY.slabs if model.key == CONVERGENCE.sheet), ""
+)
 
 
 def convergence_bulks(wildcards):
