@@ -337,11 +337,12 @@ def run_facts(study, calculated) -> RunFacts:
     """Everything validation_table needs from a study and its calculations (nanophase.analysis.Calculated)."""
     from dataclasses import replace
 
+    from nanophase.analysis import settings_record
     from nanophase.bulk import conventional_cell, read_bulk
     from nanophase.slabs import build_slab
     from nanophase.vacancies import VacancySettings, plan_vacancies
 
-    record = next(iter(calculated.records.values()))
+    record = settings_record(calculated.records)
     wurtzite = next((m for m in study.slabs if m.settings.phase == "wurtzite"), None)
     wz_monolayers = ratios_run = ratios_paper = None
     if wurtzite is not None:
