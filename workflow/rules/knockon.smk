@@ -14,6 +14,8 @@ rule displacement_thresholds:
     conda:
         CONDA_ENV
     threads: 1
+    # early, beside the DFT jobs (one core, no DFT input): the GPAW check waits for it
+    priority: 10
     params:
         dynamics=config["knockon"]["dynamics"],
         voltages=config["knockon"]["voltages_kv"],
@@ -36,6 +38,8 @@ rule displacement_check:
     conda:
         CONDA_ENV
     threads: 2
+    # as soon as the pristine sheet is relaxed, beside the vacancy calculations rather than after them
+    priority: 10
     resources:
         tasks=2,  # MPI ranks, as for the calculations (the `mpi` resource of a cluster profile starts them)
         cpus_per_task=1,
