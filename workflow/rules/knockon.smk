@@ -11,11 +11,11 @@ rule displacement_thresholds:
         "logs/knockon/{sheet}.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    # early, beside the DFT jobs (one core, no DFT input): the GPAW check waits for it
+    priority: 10
     conda:
         CONDA_ENV
     threads: 1
-    # early, beside the DFT jobs (one core, no DFT input): the GPAW check waits for it
-    priority: 10
     params:
         dynamics=config["knockon"]["dynamics"],
         voltages=config["knockon"]["voltages_kv"],
@@ -35,11 +35,11 @@ rule displacement_check:
         "logs/knockon/{sheet}-dft-check.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    # as soon as the pristine sheet is relaxed, beside the vacancy calculations rather than after them
+    priority: 10
     conda:
         CONDA_ENV
     threads: 2
-    # as soon as the pristine sheet is relaxed, beside the vacancy calculations rather than after them
-    priority: 10
     resources:
         tasks=2,  # MPI ranks, as for the calculations (the `mpi` resource of a cluster profile starts them)
         cpus_per_task=1,
