@@ -27,6 +27,7 @@ from pathlib import Path
 from _publish import publish  # benchmarks/_publish.py, beside this script
 
 from nanophase.bulk import read_bulk
+from nanophase.calculators.job import Calculation
 from nanophase.calculators.settings import CalcSettings
 from nanophase.config import load_config
 from nanophase.structio import write_structure
@@ -40,6 +41,9 @@ TARGET = 0.4
 def relax(name: str, structure: Path, settings: CalcSettings, label: str, ranks: int) -> dict:
     """One GPAW relaxation through the product's own entry point (`nanophase calc`), on `ranks` ranks."""
     folder = SCRATCH / label / name
+    folder.mkdir(parents=True, exist_ok=True)
+    calculation = folder / "calculation.json"
+    Calculation.of(name, "relax", "gpaw", settings).write(calculation)
     command = [
         "mpiexec",
         "--bind-to",
@@ -53,16 +57,10 @@ def relax(name: str, structure: Path, settings: CalcSettings, label: str, ranks:
         "-m",
         "nanophase",
         "calc",
-        "--backend",
-        "gpaw",
-        "--name",
-        name,
-        "--task",
-        "relax",
+        "--calculation",
+        str(calculation),
         "--structure",
         str(structure),
-        "--settings",
-        json.dumps(settings.to_dict()),
         "--workdir",
         str(folder / "work"),
         "--record",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nanophase import analysis, paper
+from nanophase import analysis, convergence, paper
 from nanophase.analysis import Calculated
 from nanophase.bulk import read_bulk
 from nanophase.calculators.records import new_record, write_record
@@ -320,6 +320,41 @@ def test_validation_passes_records_with_the_published_values_at_published_settin
     assert table.loc["lower shell phase at 1 and 2 ML (published: rock salt at both)", "verdict"] == "pass"
     # 4.5 eV against the published 5.12 eV: outside the 0.3 eV tolerance
     assert table.loc["Se vacancy formation energy, wurtzite sheet, vs. isolated atom", "verdict"] == "fail"
+
+
+def test_convergence_error_bars_go_onto_the_rows_they_were_computed_for():
+    """Quadrature sum over the series; only the sheet's single top-surface vacancy and the 1 ML stacks get a
+    bar; the validation says 'agrees within error' where the bar covers the difference."""
+    study, calculated = make_calculated(PRESETS["paper"])
+    vacancy, rock_salt, zinc_blende = (
+        *convergence.QUANTITY_LABELS["vacancy"],
+        *convergence.QUANTITY_LABELS["interface"],
+    )
+    series = pd.DataFrame(
+        [(vacancy, "monolayers", 0.03), (vacancy, "encut_ev", 0.04), (vacancy, "kpoint_length_a", np.nan),
+         (rock_salt, "vacuum_a", 2.0), (zinc_blende, "vacuum_a", 3.0)],
+        columns=["quantity", "parameter", "error at the study setting"],
+    )  # fmt: skip
+    bars = convergence.error_bars(series)
+    assert bars[vacancy]["error"] == pytest.approx(0.05) and bars[vacancy]["missing"] == ["kpoint_length_a"]
+    sheet = next(model for model in study.slabs if model.settings.phase == "wurtzite")
+    tables, _ = paper.paper_tables(study, calculated, (200.0,), bars=bars, bar_sheet=sheet.name)
+    vacancies = tables["vacancy_formation"]
+    marked = vacancies[vacancies[convergence.VACANCY_BAR].notna()]
+    assert len(marked) == 1 and marked.iloc[0]["host"] == sheet.name
+    assert marked.iloc[0]["structure"] == f"{sheet.name}_vSe-top-1-a"
+    assert marked.iloc[0][convergence.VACANCY_BAR] == pytest.approx(0.05)
+    interfaces = tables["interface_energies"].set_index(["n_rs", "n_zb"])[convergence.INTERFACE_BAR]
+    assert interfaces[(1, 0)] == 2.0 and interfaces[(0, 1)] == 3.0
+    assert interfaces.drop([(1, 0), (0, 1)]).isna().all()
+    facts = replace(run_facts(study, calculated), wz_monolayers=7)
+    table = validation_table(tables["vacancy_formation"], tables["interface_energies"], tables["interface_ordering"],
+                             facts).set_index("quantity")  # fmt: skip
+    assert table.loc["interface energy, 1 ML rock-salt CdS", "verdict"] == (
+        "reference only: definition not published (agrees within error (+0 +/- 2))"
+    )
+    assert table.loc["interface energy, 1 ML zinc blende CdS", "error bar"] == 3.0
+    assert np.isnan(table.loc["interface energy, 2 ML rock-salt CdS", "error bar"])
 
 
 def test_validation_of_a_screening_run_compares_no_dft_number():

@@ -20,6 +20,7 @@ from ase.build import bulk as ase_bulk
 
 from nanophase.bulk import isolated_atom
 from nanophase.calculators.gpaw_calc import SCFConvergenceError, run_gpaw
+from nanophase.calculators.job import Calculation
 from nanophase.calculators.optimize import read_frames
 from nanophase.calculators.records import read_record
 from nanophase.calculators.settings import CalcSettings
@@ -97,21 +98,18 @@ def test_scf_ladder_exhausted_fails_without_a_record(tmp_path):
 
 
 def run_cli(structure, folder, settings):
+    folder.mkdir(parents=True, exist_ok=True)
+    calculation = folder / "calculation.json"
+    Calculation.of("CdSe", "relax", "gpaw", settings).write(calculation)
     command = [
         sys.executable,
         "-m",
         "nanophase",
         "calc",
-        "--backend",
-        "gpaw",
-        "--name",
-        "CdSe",
-        "--task",
-        "relax",
+        "--calculation",
+        str(calculation),
         "--structure",
         str(structure),
-        "--settings",
-        json.dumps(settings.to_dict()),
         "--workdir",
         str(folder / "work"),
         "--record",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,37 @@ def test_dry_run(tmp_path, config, n_bulk):
                         ("vacancy_inputs_wz", 1), ("tables", 1), ("figures", 1), ("validation", 1)]:  # fmt: skip
         assert any(line.split() == [rule, str(count)] for line in out.splitlines()), (rule, out)
     assert not (tmp_path / "results").exists()
+
+
+def test_a_settings_change_reruns_exactly_the_calculations_it_affects(tmp_path):
+    """Each calc job reads its calculation.json, written by a rule whose params are the settings that job
+    depends on: the cutoff reruns every DFT calculation, fmax the relaxations only (not the free atom's
+    single point), and an unchanged config nothing."""
+    study = Study.from_config(load_config(REPO / "config" / "config.yaml"), root=REPO)
+    names = study.structure_names()
+    targets = [f"results/calcs/gpaw/{name}/calculation.json" for name in names]
+
+    def gpaw_config(**calculator):
+        return str(config_in(tmp_path, lambda c: c["calculator"].update(backend="gpaw", **calculator)))
+
+    # targets before --configfile, which takes every path after it
+    written = snakemake("--cores", "1", "--directory", str(tmp_path), *targets, "--configfile", gpaw_config())
+    assert written.returncode == 0, written.stdout + written.stderr
+    assert json.loads((tmp_path / targets[0]).read_text())["name"] == names[0]
+
+    def rewritten(**calculator) -> set[str]:
+        result = snakemake(
+            "-n", "--directory", str(tmp_path), *targets, "--configfile", gpaw_config(**calculator)
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        # the jobs it plans, not the command line it echoes
+        return set(re.findall(r"output: results/calcs/gpaw/([^/\s]+)/calculation\.json", result.stdout))
+
+    single_points = {name for name in names if study.families[name] == "atom"}
+    assert single_points == {"Se-atom"}
+    assert rewritten() == set()
+    assert rewritten(encut_ev=250.0) == set(names)
+    assert rewritten(fmax_ev_per_a=0.1) == set(names) - single_points
 
 
 def test_bad_config_fails_before_any_job(tmp_path):

@@ -492,9 +492,16 @@ def prerelax_note(settings: dict) -> str:
     return f", relaxations started from the {model} geometry{seeded} (DFT energies only)"
 
 
+def settings_record(records: dict[str, CalcRecord]) -> CalcRecord:
+    """A record holding the study's whole settings: a relaxation's (a single point's record leaves out
+    the relaxation fields it does not depend on)."""
+    values = list(records.values())
+    return next((r for r in values if r.task != "single-point"), values[0])
+
+
 def settings_caption(records: dict[str, CalcRecord]) -> str:
     """One sentence of the settings all records share (they must share one fingerprint)."""
-    first = next(iter(records.values()))
+    first = settings_record(records)
     require_same_settings(*records.values())
     settings = first.settings
     if "mode" not in first.physics:  # a machine-learned potential

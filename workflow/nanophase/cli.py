@@ -14,12 +14,14 @@ from ase.parallel import world
 
 
 def _calc(args: argparse.Namespace) -> int:
-    from nanophase.calculators import CalcSettings, run_calculation, write_record
+    from nanophase.calculators import run_calculation, write_record
+    from nanophase.calculators.job import Calculation
     from nanophase.calculators.records import structure_hash
     from nanophase.structio import read_structure, write_structure
 
     atoms = read_structure(args.structure)
-    settings = CalcSettings(**json.loads(args.settings))
+    calculation = Calculation.read(args.calculation)
+    settings = calculation.calc_settings()
     workdir = Path(args.workdir)
     stamp = workdir / "input.hash"
     if world.rank == 0:
@@ -32,7 +34,9 @@ def _calc(args: argparse.Namespace) -> int:
         stamp.write_text(structure_hash(atoms))
     world.barrier()
     try:
-        record, final = run_calculation(atoms, settings, args.backend, args.task, workdir, args.name)
+        record, final = run_calculation(
+            atoms, settings, calculation.backend, calculation.task, workdir, calculation.name
+        )
     except Exception as error:  # one clear line for the log; the traceback follows it
         logging.getLogger("nanophase").error("%s: %s", type(error).__name__, error)
         raise
@@ -133,10 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     calc = commands.add_parser("calc", help="relax or evaluate one structure and write its record")
     calc.add_argument("--structure", required=True, help="input structure (extxyz)")
-    calc.add_argument("--name", required=True)
-    calc.add_argument("--backend", required=True, choices=["gpaw", "vasp", "mlip"])
-    calc.add_argument("--task", required=True, choices=["single-point", "relax", "relax-cell", "relax-c"])
-    calc.add_argument("--settings", required=True, help="CalcSettings as JSON")
+    calc.add_argument(
+        "--calculation", required=True, help="calculation.json: name, task, backend, settings (a rule's)"
+    )
     calc.add_argument("--workdir", required=True)
     calc.add_argument("--record", required=True, help="record.json to write")
     calc.add_argument("--final", required=True, help="final structure (extxyz) to write")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from ase import Atoms
 from ase.io import read
 
@@ -68,6 +69,7 @@ class ConvergenceSettings:
     fmax_ev_per_a: float = 0.02
     tolerance_ev: float = 0.05
     tolerance_mev_per_a2: float = 2.0
+    error_bars: bool = False  # the main job runs the series and its tables carry their error bars
     values: dict = field(default_factory=dict)
 
     @classmethod
@@ -434,6 +436,71 @@ def surface_energy_fit(series: dict) -> list[dict]:
             }
         )
     return rows
+
+
+# --- error bars of the study's tables -------------------------------------------------------------------
+# The series are one parameter at a time; their errors at the study's setting are taken as independent and
+# added in quadrature (the usual combination of convergence errors). The bar belongs to the quantity the
+# series computed - the top-surface vacancy at the anion-rich limit of the convergence sheet, the 1 ML
+# interface energies - and to no other row.
+VACANCY_BAR = "+/- E_f anion-rich, convergence (eV)"
+INTERFACE_BAR = "+/- E_int, convergence (meV/A^2)"
+INTERFACE_LABELS = {(1, 0): QUANTITY_LABELS["interface"][0], (0, 1): QUANTITY_LABELS["interface"][1]}
+
+
+def error_bars(table: pd.DataFrame) -> dict[str, dict]:
+    """Per reported quantity of a convergence table: the quadrature sum of its series' errors at the study
+    setting, the parts, and the series without one (the study's value was the last scanned: no next)."""
+    bars = {}
+    for label, rows in table.groupby("quantity", sort=False):
+        parts = dict(zip(rows["parameter"], rows["error at the study setting"].astype(float), strict=True))
+        known = {parameter: error for parameter, error in parts.items() if math.isfinite(error)}
+        bars[label] = {
+            "error": math.sqrt(sum(error * error for error in known.values())) if known else math.nan,
+            "parts": known,
+            "missing": sorted(set(parts) - set(known)),
+        }
+    return bars
+
+
+def with_error_bars(vacancies: pd.DataFrame, interfaces: pd.DataFrame, bars: dict[str, dict],
+                    sheet: str) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The vacancy and interface tables with the convergence error bar on the rows it was computed for:
+    the single top-surface vacancy of `sheet` (anion-rich E_f) and the 1 ML rock-salt / zinc blende
+    stacks; NaN elsewhere."""
+    vacancies, interfaces = vacancies.copy(), interfaces.copy()
+    vacancy = bars.get(QUANTITY_LABELS["vacancy"][0])
+    if len(vacancies):
+        measured = (  # the outermost plane's single vacancy (its series may be shared: "surface-top;depth")
+            (vacancies["host"] == sheet)
+            & vacancies["series"].str.contains("surface")
+            & (vacancies["faces"] == "top")
+            & (vacancies["depth"] == 0)
+            & (vacancies["removed"] == 1)
+        )
+        error = vacancy["error"] if vacancy else math.nan
+        vacancies[VACANCY_BAR] = np.where(measured, error, math.nan)
+    if len(interfaces):
+        errors = []
+        for n_rs, n_zb in zip(interfaces["n_rs"], interfaces["n_zb"], strict=True):
+            bar = bars.get(INTERFACE_LABELS.get((int(n_rs), int(n_zb)), ""))
+            errors.append(bar["error"] if bar else math.nan)
+        interfaces[INTERFACE_BAR] = errors
+    return vacancies, interfaces
+
+
+def error_bar_note(bars: dict[str, dict]) -> str:
+    """One sentence for the captions: what each bar is made of."""
+    parts = []
+    for label, bar in bars.items():
+        made_of = ", ".join(f"{parameter} {error:.3g}" for parameter, error in bar["parts"].items())
+        missing = f"; no next value for {', '.join(bar['missing'])}" if bar["missing"] else ""
+        parts.append(f"{label}: +/- {bar['error']:.3g} ({made_of}{missing})")
+    return (
+        "Error bars (+/- columns): the quadrature sum, over the convergence series, of the change from the "
+        "study's setting to the next value (results/convergence/tables/convergence.*), on the rows those "
+        "series computed only - " + "; ".join(parts) + "."
+    )
 
 
 def convergence_caption(note: str, dft: CalcSettings, model: str) -> str:

@@ -12,6 +12,7 @@ import pandas as pd
 from nanophase import analysis, competition, configurations, surfaces
 from nanophase.analysis import Calculated
 from nanophase.calculators.records import read_record
+from nanophase.convergence import error_bar_note, error_bars, with_error_bars
 from nanophase.energetics import ev_per_a2_to_mev_per_a2
 from nanophase.structio import read_structure
 from nanophase.study import Study
@@ -205,12 +206,24 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
     }
 
 
-def paper_tables(study: Study, calculated: Calculated, voltages_kv: tuple[float, ...],
-                 settings: PhaseCompetitionSettings = PhaseCompetitionSettings(),
-                 thresholds: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], str]:  # fmt: skip
-    """Every table of the study, by stem, and why there is no phase comparison (empty if there is one)."""
+def paper_tables(
+    study: Study,
+    calculated: Calculated,
+    voltages_kv: tuple[float, ...],
+    settings: PhaseCompetitionSettings = PhaseCompetitionSettings(),
+    thresholds: pd.DataFrame | None = None,
+    bars: dict | None = None,
+    bar_sheet: str = "",
+) -> tuple[dict[str, pd.DataFrame], str]:
+    """Every table of the study, by stem, and why there is no phase comparison (empty if there is one).
+
+    `bars` (nanophase.convergence.error_bars of a convergence run): the error bars go onto the rows they
+    were computed for, the top-surface vacancy of the slab model named `bar_sheet` and the 1 ML stacks.
+    """
     vacancies = analysis.vacancy_formation(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
+    if bars:
+        vacancies, interfaces = with_error_bars(vacancies, interfaces, bars, bar_sheet)
     scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
     phase_frames, unavailable = phase_competition_frames(study, calculated, settings, scan)
     return {
@@ -237,13 +250,22 @@ def write_paper_tables(
     note: str = "",
     competition_config: dict | None = None,
     thresholds: pd.DataFrame | None = None,
+    convergence: pd.DataFrame | None = None,
+    convergence_sheet: str = "",
 ) -> list[Path]:
-    """Write every table as <outdir>/<stem>.csv/.md/.tex; return the paths."""
+    """Write every table as <outdir>/<stem>.csv/.md/.tex; return the paths. With a convergence table
+    (results/convergence/tables/convergence.csv) the vacancy and interface tables carry its error bars."""
     settings = PhaseCompetitionSettings.from_config(competition_config)
-    frames, unavailable = paper_tables(study, calculated, voltages_kv, settings, thresholds)
+    bars = error_bars(convergence) if convergence is not None and len(convergence) else None
+    frames, unavailable = paper_tables(
+        study, calculated, voltages_kv, settings, thresholds, bars, convergence_sheet
+    )
     if unavailable:
         log.warning("no phase competition: %s", unavailable)
     texts = captions(study, calculated, note, settings, unavailable)
+    if bars:
+        for stem in ("vacancy_formation", "interface_energies"):
+            texts[stem] = f"{texts[stem]} {error_bar_note(bars)}"
     paths = []
     for stem in TABLE_STEMS:
         paths += write_table(frames[stem], Path(outdir) / stem, texts[stem])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nanophase.convergence import INTERFACE_BAR
 from nanophase.knockon import max_transfer_ev, threshold_voltage_kv
 
 STUDY_A = (
@@ -124,13 +125,19 @@ class RunFacts:
 
 
 def _row(
-    published: Published, computed: float | None, run_settings: str, verdict: str, note: str = ""
+    published: Published,
+    computed: float | None,
+    run_settings: str,
+    verdict: str,
+    note: str = "",
+    error_bar: float = np.nan,
 ) -> dict:
     difference = np.nan if computed is None or np.isnan(computed) else computed - published.value
     return {
         "quantity": published.quantity,
         "unit": published.unit,
         "this run": np.nan if computed is None else computed,
+        "error bar": error_bar,
         "published": published.value,
         "difference": difference,
         "tolerance": published.tolerance,
@@ -139,6 +146,17 @@ def _row(
         "verdict": verdict,
         "note": note,
     }
+
+
+def _difference_text(computed: float, published: Published, bar: float) -> str:
+    """'agrees within error' when the run's error bar covers the difference, else 'differs by X +/- Y'
+    (without a bar: 'differs by X')."""
+    difference = round(computed - published.value, 3) + 0.0  # no float noise, no "-0"
+    if not np.isfinite(bar):
+        return f"differs by {difference:+.3g}"
+    if abs(difference) <= bar:
+        return f"agrees within error ({difference:+.3g} +/- {bar:.2g})"
+    return f"differs by {difference:+.3g} +/- {bar:.2g}"
 
 
 def _judge(published: Published, computed: float | None, gaps: list[str]) -> str:
@@ -230,22 +248,16 @@ def validation_table(vacancies: pd.DataFrame, interfaces: pd.DataFrame, ordering
         match = (interfaces[(interfaces["n_rs"] == n_rs) & (interfaces["n_zb"] == n_zb)]
                  if len(interfaces) else interfaces)  # fmt: skip
         value = float(match["E_int (meV/A^2)"].iloc[0]) if len(match) else None
+        bar = float(match[INTERFACE_BAR].iloc[0]) if len(match) and INTERFACE_BAR in match else np.nan
         verdict = _judge(published, value, dft_gaps)
         if verdict in ("pass", "fail"):
             # the study gives numbers, not its definition (reference bulk, faces): an agreement within a
             # tolerance would be coincidence; the ordering and increment rows judge what is defined
-            verdict = (
-                f"reference only: definition not published (differs by {round(value - published.value):+d})"
-            )
-        rows.append(
-            _row(
-                published,
-                value,
-                dft_settings,
-                verdict,
-                "excess energy vs. the bare PbS slab and bulk zb-CdS" if value is not None else "",
-            )
-        )
+            verdict = f"reference only: definition not published ({_difference_text(value, published, bar)})"
+        note = "excess energy vs. the bare PbS slab and bulk zb-CdS" if value is not None else ""
+        if np.isfinite(bar):
+            note += f"; error bar from the convergence series (+/- {bar:.1f})"
+        rows.append(_row(published, value, dft_settings, verdict, note, bar))
     rows.append(_increment_row(interfaces, by_key, dft_settings, dft_gaps))
 
     # the rock-salt / zinc blende ordering: published, rock salt lower at 1 and 2 ML
@@ -325,11 +337,12 @@ def run_facts(study, calculated) -> RunFacts:
     """Everything validation_table needs from a study and its calculations (nanophase.analysis.Calculated)."""
     from dataclasses import replace
 
+    from nanophase.analysis import settings_record
     from nanophase.bulk import conventional_cell, read_bulk
     from nanophase.slabs import build_slab
     from nanophase.vacancies import VacancySettings, plan_vacancies
 
-    record = next(iter(calculated.records.values()))
+    record = settings_record(calculated.records)
     wurtzite = next((m for m in study.slabs if m.settings.phase == "wurtzite"), None)
     wz_monolayers = ratios_run = ratios_paper = None
     if wurtzite is not None:

@@ -6,6 +6,7 @@ rule tables:
         records=all_records(),
         finals=all_finals(),
         thresholds=THRESHOLD_FILES,
+        convergence=CONVERGENCE_TABLE,
     output:
         report(
             expand(f"{TABLES}/{{stem}}.csv", stem=TABLE_STEMS),
@@ -26,6 +27,7 @@ rule tables:
         note=STUDY_NOTE,
         competition=config["phase_competition"],
         allow_unconverged=config["calculator"]["allow_unconverged"],
+        convergence_sheet=CONVERGENCE_SHEET,
     script:
         "../scripts/tables.py"
 

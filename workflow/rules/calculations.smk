@@ -119,10 +119,27 @@ if STUDY.interfaces is not None:
             "../scripts/build_strained.py"
 
 
+# What each calculation runs, as a file the job reads: a settings change rewrites (and so reruns) only
+# the calculations that depend on it (a new fmax: the relaxations, not the single points).
+rule calculation_file:
+    output:
+        calculation_path("{name}"),
+    log:
+        f"logs/{BACKEND}/calculation/{{name}}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        calculation=calculation_spec,
+    script:
+        "../scripts/write_calculation.py"
+
+
 # GPAW runs under an MPI launcher: the profile's `mpi` resource on a cluster, else local mpiexec.
 rule calc:
     input:
         structure=calc_input,
+        calculation=calculation_path("{name}"),
     output:
         record=record_path("{name}"),
         final=final_path("{name}"),
@@ -138,15 +155,10 @@ rule calc:
         runtime=calc_runtime,
     params:
         launcher=calc_launcher,
-        backend=BACKEND,
-        task=calc_task,
-        settings=CALC_SETTINGS_JSON,
         workdir=calc_workdir,
     shell:
-        "{params.launcher} -m nanophase calc"
-        " --backend {params.backend} --name {wildcards.name} --task {params.task} --structure {input.structure}"
-        " --settings '{params.settings}' --workdir {params.workdir}"
-        " --record {output.record} --final {output.final} > {log} 2>&1"
+        "{params.launcher} -m nanophase calc --calculation {input.calculation} --structure {input.structure}"
+        " --workdir {params.workdir} --record {output.record} --final {output.final} > {log} 2>&1"
 
 
 rule calculations:

@@ -7,6 +7,7 @@ import sys
 
 from nanophase.bulk import atom_name
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
+from nanophase.calculators.job import Calculation
 from nanophase.convergence import ConvergenceSettings
 from nanophase.figures import FIGURE_STEMS
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
@@ -108,6 +109,19 @@ def record_path(name):
 
 def final_path(name):
     return f"{CALCS}/{name}/final.extxyz"
+
+
+def calculation_path(name):
+    """The job's calculation.json (nanophase.calculators.job): what it runs, with which settings."""
+    return f"{CALCS}/{name}/calculation.json"
+
+
+def calculation_spec(wildcards):
+    """The calculation of one structure: a rule param, so that only the jobs whose settings changed
+    write their file again (and so rerun)."""
+    return Calculation.of(
+        wildcards.name, calc_task(wildcards), BACKEND, CALC_SETTINGS
+    ).__dict__
 
 
 def calc_structure_path(family, name):
@@ -371,6 +385,13 @@ CONVERGENCE_SERIES = [
     for quantity, parameter in CONVERGENCE.series(STUDY.interfaces is not None)
 ]
 CONVERGENCE_DIR = "results/convergence"
+# with convergence.error_bars the main tables read the series' error bars (and so the main job runs them)
+CONVERGENCE_TABLE = (
+    [f"{CONVERGENCE_DIR}/tables/convergence.csv"] if CONVERGENCE.error_bars else []
+)
+CONVERGENCE_SHEET = next(
+    (model.name for model in STUDY.slabs if model.key == CONVERGENCE.sheet), ""
+)
 
 
 def convergence_bulks(wildcards):

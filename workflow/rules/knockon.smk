@@ -11,6 +11,8 @@ rule displacement_thresholds:
         "logs/knockon/{sheet}.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    # early, beside the DFT jobs (one core, no DFT input): the GPAW check waits for it
+    priority: 10
     conda:
         CONDA_ENV
     threads: 1
@@ -33,6 +35,8 @@ rule displacement_check:
         "logs/knockon/{sheet}-dft-check.log",
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    # as soon as the pristine sheet is relaxed, beside the vacancy calculations rather than after them
+    priority: 10
     conda:
         CONDA_ENV
     threads: 2

@@ -5,6 +5,7 @@ from pathlib import Path
 from nanophase.beam import read_thresholds
 from nanophase.logs import log_to
 from nanophase.paper import load_calculated, write_paper_tables
+from nanophase.tables import read_table
 
 snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
@@ -21,5 +22,7 @@ with log_to(snakemake.log[0]) as log:
         snakemake.params.note,
         snakemake.params.competition,
         read_thresholds(snakemake.input.thresholds) if snakemake.input.thresholds else None,
+        read_table(snakemake.input.convergence[0]) if snakemake.input.convergence else None,
+        snakemake.params.convergence_sheet,
     )
     log.info("%d records -> %d table files in %s", len(calculated.records), len(paths), outdir)

@@ -41,10 +41,11 @@ class SCFConvergenceError(RuntimeError):
 
 
 def gpaw_parameters(
-    atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None, gamma=None
+    atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None, gamma=None, converge_forces=True
 ) -> dict:
     """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung (`mesh`: a k-point
-    mesh held fixed instead of the settings' rule, as along an energy-length scan)."""
+    mesh held fixed instead of the settings' rule, as along an energy-length scan; `converge_forces`:
+    forces in the SCF criterion, for what steps on them - not a single point, which has no fmax)."""
     from gpaw import PW, Mixer
 
     mesh = mesh or kpoint_mesh(atoms, settings.kpoint_length_a)
@@ -61,10 +62,8 @@ def gpaw_parameters(
         "occupations": occupations,
         # forces too: a relaxation steps on them, and an SCF converged in the energy alone can leave
         # forces that do not match it (BFGS then stalls with the energy flat and fmax stuck)
-        "convergence": {
-            "energy": settings.scf_energy_tol_ev,
-            "forces": SCF_FORCE_FRACTION * settings.fmax_ev_per_a,
-        },
+        "convergence": {"energy": settings.scf_energy_tol_ev}
+        | ({"forces": SCF_FORCE_FRACTION * settings.fmax_ev_per_a} if converge_forces else {}),
         "maxiter": int(settings.scf_max_iterations * rung.get("iterations_factor", 1)),
         "txt": txt,
     }
@@ -154,7 +153,7 @@ def run_gpaw(
     for index in range(first_rung, len(ladder)):
         rung = ladder[index]
         txt = str(workdir / f"gpaw-{len(attempts) + 1}.txt")
-        parameters = gpaw_parameters(atoms, settings, rung, txt, mesh, gamma)
+        parameters = gpaw_parameters(atoms, settings, rung, txt, mesh, gamma, task != "single-point")
         if not point_group:
             parameters["symmetry"] = {"point_group": False}
         atoms.calc = GPAW(**parameters)

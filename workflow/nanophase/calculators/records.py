@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from nanophase.calculators.job import job_settings
 from nanophase.calculators.settings import (
     kpoint_mesh,
     needs_dipole_correction,
@@ -129,7 +130,7 @@ def new_record(
         code_version=code_version,
         energy_ev=energy_ev,
         forces_ev_per_a=np.round(forces, 6).tolist(),
-        settings=settings.to_dict(),
+        settings=job_settings(settings, task),  # what it depended on: a single point holds no fmax
         physics=settings.physics(code),
         fingerprint=settings.fingerprint(code),
         input_hash=input_hash,
