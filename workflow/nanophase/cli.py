@@ -74,12 +74,13 @@ def _kick_check(args: argparse.Namespace) -> int:
     settings = check.calc_settings(CalcSettings(**json.loads(args.settings)))
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    probe = slab.copy()
-    probe.pbc = (True, True, False)
-    mesh = check.mesh(probe, settings)
-    parameters = gpaw_parameters(probe, settings, {}, str(workdir / "gpaw.txt"), mesh=mesh, gamma=True)
+    cell = slab.copy()
+    cell.pbc = (True, True, False)
+    mesh = check.mesh(cell, settings)
+    parameters = gpaw_parameters(cell, settings, {}, str(workdir / "gpaw.txt"), mesh=mesh, gamma=True)
     parameters["symmetry"] = "off"  # the kick breaks every symmetry
     calculator = GPAW(**parameters)
+    # the unbound test's far configuration on its own calculator: the trajectory keeps its density
     probe = GPAW(**{**parameters, "txt": str(workdir / "gpaw-probe.txt")})
     # runs of other settings (a plane-wave check, another duration) sit in another log, never reused
     described = {"check": asdict(check), "calc": asdict(settings), "mesh": mesh, "kicks": kicks.fingerprint()}
