@@ -156,6 +156,9 @@ def trimmed_study(config):
         config["slabs"][key]["vacancies"].update(surface_counts=[1], depth=False, whole_layer=["top"])
     config["interfaces"].update(stacks=[[1, 0], [0, 1]])
     config["calculator"].update(backend="gpaw", encut_ev=200.0, max_steps=80)
+    # the GPAW knock-on check (minutes of Born-Oppenheimer MD) would outlast the run's time limit; its
+    # logic is tested with the potential standing in (tests/test_displacement.py)
+    config["knockon"]["dft_check"]["enabled"] = False
 
 
 @pytest.fixture(scope="module")
