@@ -1,5 +1,5 @@
 """Convergence series: the verdict on known sequences, the Fiorentini-Methfessel fit, formula units, and real
-series on the potential (thickness, vacuum) and on GPAW (cutoff, k-point density)."""
+series on the potential (thickness) and on GPAW (vacuum, cutoff, k-point density)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from ase.io import read
 
 from nanophase.calculators.mlip_calc import mlip_available
 from nanophase.calculators.records import read_record
@@ -14,15 +15,20 @@ from nanophase.calculators.settings import CalcSettings
 from nanophase.config import ConfigError
 from nanophase.convergence import (
     ConvergenceSettings,
+    PointCache,
     converged_at,
     fiorentini_methfessel,
     formula_units,
+    margin_sheets,
     run_series,
     series_context,
     series_rows,
     surface_energy_fit,
+    with_vacuum,
 )
+from nanophase.energetics import composition
 from nanophase.slabs import SlabSettings, build_slab
+from nanophase.symmetry import primitive_cell
 from tests.test_energetics import record
 
 WZ_SLAB = {"bulk": "CdSe-wz", "phase": "wurtzite", "surface": "11-20", "monolayers": 2, "vacuum_a": 8.0,
@@ -75,9 +81,9 @@ def context_for(bulk, dft=None, **convergence):
 
 
 @pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
-def test_potential_series_thickness_and_vacuum(bulk, tmp_path):
+def test_potential_series_thickness(bulk, tmp_path):
     """On the potential: E_f is finite and positive, the slope of E(N) is the bulk energy per formula unit
-    (within 20 meV), and beyond the potential's reach (6 A) more vacuum changes nothing."""
+    (within 20 meV), and a rerun reads every point back."""
     settings, context = context_for(bulk)
     thickness = run_series(context, "vacancy", "monolayers", [2, 3, 4], tmp_path / "ml")
     assert all(0 < p["quantities"][0] < 8 for p in thickness["points"])
@@ -85,14 +91,22 @@ def test_potential_series_thickness_and_vacuum(bulk, tmp_path):
     fit = surface_energy_fit(thickness)
     assert abs(fit[0]["e_bulk fit - e_bulk calculation (meV/f.u.)"]) < 20
     assert 5 < fit[0]["gamma Fiorentini-Methfessel (meV/A^2)"] < 60
-    vacuum = run_series(context, "vacancy", "vacuum_a", [8.0, 12.0], tmp_path / "vacuum")
-    e_f = [p["quantities"][0] for p in vacuum["points"]]
-    assert e_f[1] == pytest.approx(e_f[0], abs=1e-3)
-    rows = series_rows(vacuum, settings.tolerance("vacancy"), 8.0)
-    assert rows[0]["converged at"] == "8" and rows[0]["error at the study setting"] < 1e-3
-    # resumable: a rerun reads every point back
-    again = run_series(context, "vacancy", "vacuum_a", [8.0, 12.0], tmp_path / "vacuum")
-    assert [p["quantities"] for p in again["points"]] == [p["quantities"] for p in vacuum["points"]]
+    rows = series_rows(thickness, settings.tolerance("vacancy"), 2)
+    assert rows[0]["tier"] == "potential" and rows[0]["values"] == "2 / 3 / 4"
+    again = run_series(context, "vacancy", "monolayers", [2, 3, 4], tmp_path / "ml")
+    assert [p["quantities"] for p in again["points"]] == [p["quantities"] for p in thickness["points"]]
+
+
+def test_with_vacuum_keeps_the_structure_and_gives_a_defect_its_hosts_cell(bulk):
+    slab = build_slab(bulk["CdSe-wz"], replace(SlabSettings.from_config(WZ_SLAB), vacuum_a=8.0))
+    wide = with_vacuum(slab, 14.0)
+    z = wide.positions[:, 2]
+    assert wide.cell[2, 2] == pytest.approx(z.max() - z.min() + 14.0)
+    assert z.min() == pytest.approx(7.0) and np.allclose(wide.cell[:2], slab.cell[:2])
+    assert np.allclose(wide.positions - wide.positions[0], slab.positions - slab.positions[0])
+    kept = [atom.index for atom in slab if atom.position[2] < slab.positions[:, 2].max() - 0.1]  # top removed
+    defect = with_vacuum(slab[kept], 14.0, host=slab)
+    assert np.allclose(defect.cell, wide.cell) and np.allclose(defect.positions, wide.positions[kept])
 
 
 @pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
@@ -114,3 +128,75 @@ def test_dft_series_cutoff_and_kpoints_at_a_fixed_geometry(bulk, tmp_path):
     assert meshes[0] != meshes[1]  # the density changed, the geometry did not
     slab = build_slab(bulk["CdSe-wz"], context.slab)
     assert meshes[1][:2] == [int(np.ceil(8.0 / x)) for x in slab.cell.lengths()[:2]]
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_dft_series_vacuum_changes_the_cell_only(bulk, tmp_path):
+    """A vacuum point is a GPAW single point of the same relaxed sheet in a taller cell: the settings and
+    the anion solid are the study's (one record for every point), only the slabs' c changes."""
+    _, context = context_for(bulk)
+    context.slab = replace(SlabSettings.from_config(WZ_SLAB), monolayers=1)
+    series = run_series(context, "vacancy", "vacuum_a", [8.0, 11.0], tmp_path / "vac")
+    slabs = [read_record(tmp_path / "vac" / f"slab-vacuum_a-{v:g}" / "record.json") for v in (8.0, 11.0)]
+    assert slabs[0].fingerprint == slabs[1].fingerprint and slabs[0].task == "single-point"
+    assert sorted(p.name for p in (tmp_path / "vac").iterdir() if p.name.startswith("anion")) == [
+        "anion-solid-study-settings"]  # fmt: skip
+    heights = [
+        read(tmp_path / "vac" / f"slab-vacuum_a-{v:g}" / "final.extxyz").cell[2, 2] for v in (8.0, 11.0)
+    ]
+    assert heights[1] - heights[0] == pytest.approx(3.0)
+    assert all(np.isfinite(p["quantities"][0]) for p in series["points"])
+    assert series["tier"] == "dft"
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_a_point_is_reused_only_for_the_same_structure_and_settings(bulk, tmp_path):
+    cache = PointCache(tmp_path)
+    solid = primitive_cell(bulk["Se-trigonal"])
+    first = cache.compute(solid, CalcSettings(mlip_model="chgnet"), "mlip", "single-point", "solid")
+    again = cache.compute(solid, CalcSettings(mlip_model="chgnet"), "mlip", "single-point", "solid")
+    assert again.wall_time_s == first.wall_time_s  # read back, not recomputed
+    other_model = cache.compute(solid, CalcSettings(mlip_model="sevenn"), "mlip", "single-point", "solid")
+    assert other_model.settings["mlip_model"] == "sevenn" and other_model.energy_ev != first.energy_ev
+    strained = solid.copy()
+    strained.set_cell(solid.cell * 1.02, scale_atoms=True)
+    moved = cache.compute(strained, CalcSettings(mlip_model="sevenn"), "mlip", "single-point", "solid")
+    assert moved.input_hash != other_model.input_hash and moved.energy_ev != other_model.energy_ev
+
+
+ZB_SLAB = {"bulk": "CdSe-zb", "phase": "zincblende", "surface": "001", "monolayers": 2, "vacuum_a": 8.0,
+           "termination": "cation", "fixed": "none", "vacancies": {"species": "Se"}}  # fmt: skip
+
+
+def test_margin_sheets_pair_the_convergence_sheet_with_the_other_phase():
+    slabs = {"wz": {"monolayers": 3}, "zb": {"monolayers": 3}, "wz5": {"monolayers": 5}}
+    pairs = {3: {"wurtzite": ["wz"], "zincblende": ["zb"]}}
+    assert margin_sheets(slabs, pairs, "zb") == {"wurtzite": "wz", "zincblende": "zb"}
+    assert margin_sheets(slabs, pairs, "wz5") == {"wurtzite": "wz", "zincblende": "zb"}  # first pair
+    assert margin_sheets(slabs, {}, "wz") == {}
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_margin_point_is_the_hull_difference_at_the_highest_common_composition(bulk, tmp_path):
+    """The potential stands in for the DFT code: the margin equals e(zb) - e(wz hull) per Cd computed by
+    hand from the four sheets' records at the composition both hulls reach last."""
+    settings, context = context_for(bulk, dft=CalcSettings(mlip_model="chgnet"))
+    context.dft_backend = "mlip"
+    context.phase_sheets = {
+        "wurtzite": (bulk["CdSe-wz"], SlabSettings.from_config(WZ_SLAB)),
+        "zincblende": (bulk["CdSe-zb"], SlabSettings.from_config(ZB_SLAB)),
+    }
+    point = run_series(context, "margin", "vacuum_a", [8.0], tmp_path)["points"][0]
+    per_cd = {}
+    for key in ("wurtzite", "wurtzite-layer", "zincblende", "zincblende-layer"):
+        r = read_record(tmp_path / f"{key}-vacuum_a-8" / "record.json")
+        counts = composition(r)
+        per_cd[key] = (counts["Se"] / counts["Cd"], r.energy_ev / counts["Cd"])
+    assert per_cd["zincblende"][0] == pytest.approx(2 / 3)  # Cd3Se2 per column: cation-terminated
+    assert per_cd["wurtzite"][0] == 1.0 and per_cd["wurtzite-layer"][0] < 2 / 3
+    x = point["composition"]
+    assert x == pytest.approx(per_cd["zincblende"][0])
+    (x0, e0), (x1, e1) = per_cd["wurtzite-layer"], per_cd["wurtzite"]
+    e_wz = e0 + (e1 - e0) * (x - x0) / (x1 - x0)
+    assert point["quantities"][0] == pytest.approx(1000 * (per_cd["zincblende"][1] - e_wz))
+    assert settings.tolerance("margin") == 10.0

@@ -6,13 +6,16 @@ Each series changes one parameter of the study's set-up and recomputes one repor
   trigonal Se, is computed at every point with the same settings, so no difference mixes settings);
 - the interface energy of one rock-salt and one zinc blende CdS monolayer on PbS(100).
 
-Slab thickness, vacuum, lateral supercell (the vacancy concentration) and substrate thickness change the
+Slab thickness, lateral supercell (the vacancy concentration) and substrate thickness change the
 structure: those series run on the machine-learned potential (relaxations; cheap), which says how large
-the model has to be, not a DFT number. Plane-wave cutoff and k-point density change the DFT basis and
-sampling: those run on GPAW, single points at one fixed geometry (the potential's relaxed structures of
-the study's size), the standard frozen-geometry convergence test. A series is converged at the first value
-after which every further change stays below its tolerance; the last change is the error bar, and a
-series that never settles says so.
+the model has to be, not a DFT number. Vacuum, plane-wave cutoff and k-point density change what the DFT
+calculation resolves around a fixed structure: those run on the study's DFT code, single points at one
+fixed geometry (the potential's relaxed structures of the study's size), the standard frozen-geometry
+convergence test. Vacuum belongs there because what it converges is electrostatic - the dipole field and
+the density's tail across the gap - which a potential with a 5-6 A cutoff and no long-range term cannot
+see: on the potential every vacuum beyond its cutoff gives the same energy to 1e-4 eV (measured). A
+series is converged at the first value after which every further change stays below its tolerance; the
+last change is the error bar, and a series that never settles says so.
 
 The thickness series of a stoichiometric sheet also gives its surface energy by the Fiorentini-Methfessel
 fit (V. Fiorentini and M. Methfessel, J. Phys.: Condens. Matter 8, 6525 (1996)): E_slab(N) = N e_bulk +
@@ -22,7 +25,9 @@ calculation, whose difference would make a naive surface energy drift linearly w
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,7 +37,8 @@ from ase import Atoms
 from ase.io import read
 
 from nanophase.calculators import run_calculation
-from nanophase.calculators.records import CalcRecord, read_record, write_record
+from nanophase.calculators.job import job_settings
+from nanophase.calculators.records import CalcRecord, read_record, structure_hash, write_record
 from nanophase.calculators.settings import CalcSettings
 from nanophase.energetics import (
     composition,
@@ -47,17 +53,23 @@ from nanophase.slabs import SlabSettings, build_slab
 from nanophase.symmetry import primitive_cell
 from nanophase.vacancies import VacancySettings, make_vacancy_structure, plan_vacancies
 
-STRUCTURE_PARAMETERS = ("monolayers", "vacuum_a", "supercell", "substrate_layers")  # the potential's tier
-BASIS_PARAMETERS = ("encut_ev", "kpoint_length_a")  # the DFT tier
+STRUCTURE_PARAMETERS = ("monolayers", "supercell", "substrate_layers")  # the potential's tier
+BASIS_PARAMETERS = ("encut_ev", "kpoint_length_a")  # the DFT tier: settings of the calculation
+FROZEN_GEOMETRY_PARAMETERS = ("vacuum_a", *BASIS_PARAMETERS)  # the DFT tier: at the potential's geometry
 # the series each quantity has (a stack's shell is 1 ML by definition: its thickness is the substrate's)
+# the phase margin has no thickness series: a sheet's thickness is what the phase competition studies (and
+# it changes the sheets' compositions), not a convergence parameter; nor a lateral one (pristine sheets)
 SERIES_OF = {
     "vacancy": ("monolayers", "vacuum_a", "supercell", "encut_ev", "kpoint_length_a"),
     "interface": ("substrate_layers", "vacuum_a", "encut_ev", "kpoint_length_a"),
+    "margin": ("vacuum_a", "encut_ev", "kpoint_length_a"),
 }
 QUANTITY_LABELS = {
     "vacancy": ("E_f top-surface vacancy, anion-rich (eV)",),
     "interface": ("E_int 1 ML rock salt (meV/A^2)", "E_int 1 ML zinc blende (meV/A^2)"),
+    "margin": ("margin e(zincblende) - e(wurtzite) at equal Se/Cd (meV/Cd)",),
 }
+MARGIN_PHASES = ("wurtzite", "zincblende")
 
 
 @dataclass(frozen=True)
@@ -69,13 +81,14 @@ class ConvergenceSettings:
     fmax_ev_per_a: float = 0.02
     tolerance_ev: float = 0.05
     tolerance_mev_per_a2: float = 2.0
+    tolerance_mev_per_cation: float = 10.0
     error_bars: bool = False  # the main job runs the series and its tables carry their error bars
     values: dict = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, cfg: dict | None) -> ConvergenceSettings:
         cfg = dict(cfg or {})
-        values = {k: cfg.pop(k) for k in (*STRUCTURE_PARAMETERS, *BASIS_PARAMETERS) if k in cfg}
+        values = {k: cfg.pop(k) for k in (*STRUCTURE_PARAMETERS, *FROZEN_GEOMETRY_PARAMETERS) if k in cfg}
         return cls(**cfg, values=values)
 
     def for_study(self, slab_keys: list[str]) -> ConvergenceSettings:
@@ -94,12 +107,23 @@ class ConvergenceSettings:
         return replace(self, sheet=self.sheet or (slab_keys[0] if slab_keys else ""))
 
     def tolerance(self, quantity: str) -> float:
-        return self.tolerance_ev if quantity == "vacancy" else self.tolerance_mev_per_a2
+        return {"vacancy": self.tolerance_ev, "interface": self.tolerance_mev_per_a2}.get(
+            quantity, self.tolerance_mev_per_cation
+        )
 
-    def series(self, with_interfaces: bool = True) -> list[tuple[str, str]]:
+    def series(self, with_interfaces: bool = True, with_margin: bool = False) -> list[tuple[str, str]]:
         """(quantity, parameter) of every series with values to scan."""
-        quantities = (("vacancy",) if self.sheet else ()) + (("interface",) if with_interfaces else ())
+        quantities = (
+            (("vacancy",) if self.sheet else ())
+            + (("interface",) if with_interfaces else ())
+            + (("margin",) if with_margin else ())
+        )
         return [(q, p) for q in quantities for p in SERIES_OF[q] if self.values.get(p)]
+
+
+def _as_json(data: dict) -> dict:
+    """`data` as it reads back from a JSON record (tuples as lists)."""
+    return json.loads(json.dumps(data))
 
 
 def tier(parameter: str) -> str:
@@ -140,7 +164,10 @@ def fiorentini_methfessel(n_formula_units: list[float], energies: list[float], a
 
 
 class PointCache:
-    """The records of a series' calculations under one folder, read back on a rerun (resumable)."""
+    """The records of a series' calculations under one folder, read back on a rerun (resumable).
+
+    A record is reused only for the same input structure and the same settings (a series rerun after a
+    change of preset or of the potential's geometry recomputes, never mixes the old energies in)."""
 
     def __init__(self, folder: str | Path, writer: bool = True):
         self.folder, self.writer = Path(folder), writer
@@ -148,9 +175,15 @@ class PointCache:
     def compute(self, atoms: Atoms, settings: CalcSettings, backend: str, task: str, name: str) -> CalcRecord:
         folder = self.folder / name
         if (folder / "record.json").exists():
-            return read_record(folder / "record.json")
+            record = read_record(folder / "record.json")
+            if record.input_hash == structure_hash(atoms) and record.settings == _as_json(
+                job_settings(settings, task)
+            ):
+                return record
+            shutil.rmtree(folder)  # computed for another structure or other settings: start over
         record, final = run_calculation(atoms, settings, backend, task, folder / "work", name)
         if self.writer:
+            folder.mkdir(parents=True, exist_ok=True)  # a potential's single point writes no work files
             final.write(folder / "final.extxyz")
             write_record(record, folder / "record.json")  # last: its presence means done
         return record
@@ -179,6 +212,8 @@ class SeriesContext:
     shell_cation: str = "Cd"
     shell_formula: str = "CdS"
     stack: StackSettings | None = None
+    # the phase margin: per phase, the compound's bulk and the sheet (same thickness, same compound)
+    phase_sheets: dict[str, tuple[Atoms, SlabSettings]] = field(default_factory=dict)
 
 
 def formula_units(slab: CalcRecord, bulk: CalcRecord) -> dict:
@@ -198,22 +233,60 @@ def formula_units(slab: CalcRecord, bulk: CalcRecord) -> dict:
     }
 
 
-def top_vacancy(slab: Atoms, species: str) -> Atoms:
-    """The slab with one `species` atom removed from its top surface plane (the first distinct site)."""
+def _anion_loss(slab: Atoms, species: str, series: str) -> Atoms:
+    """The slab with one top-face structure of a vacancy `series` ("surface-top": one atom of the outermost
+    `species` plane, the first distinct site; "layer": that whole plane)."""
     settings = VacancySettings(
         species=species,
         surface_counts=(1,),
         surface_faces=("top",),
         depth=False,
-        whole_layer=(),
+        whole_layer=("top",) if series == "layer" else (),
         max_configurations=1,
     )
-    spec = next(s for s in plan_vacancies(slab, settings) if "surface-top" in s.series)
+    spec = next(s for s in plan_vacancies(slab, settings) if series in s.series.split(";"))
     return make_vacancy_structure(slab, spec)
+
+
+def top_vacancy(slab: Atoms, species: str) -> Atoms:
+    """The slab with one `species` atom removed from its top surface plane (the first distinct site)."""
+    return _anion_loss(slab, species, "surface-top")
+
+
+def top_layer_removed(slab: Atoms, species: str) -> Atoms:
+    """The slab without its outermost `species` plane on the top face."""
+    return _anion_loss(slab, species, "layer")
 
 
 def _varied(settings, parameter: str, value):
     return replace(settings, **{parameter: tuple(value) if parameter == "supercell" else value})
+
+
+def dft_point_settings(context: SeriesContext, parameter: str, value) -> tuple[CalcSettings, str]:
+    """The DFT settings of one frozen-geometry point and the label of its calculations: a cutoff or
+    k-point density point changes the settings (its own bulk reference), a vacuum point only the cell
+    (the bulk reference is the study-settings one, shared by every point)."""
+    if parameter in BASIS_PARAMETERS:
+        return _varied(context.dft, parameter, float(value)), value_label(parameter, value)
+    return context.dft, "study-settings"
+
+
+def with_vacuum(atoms: Atoms, vacuum_a: float, host: Atoms | None = None) -> Atoms:
+    """`atoms` (a slab whose normal is the cell's z axis) in a cell with `vacuum_a` between the periodic
+    images of `host` (default: itself), centred on it; relative positions and the in-plane cell unchanged.
+    A defect takes its host's cell, as in the study, so the two differ by the defect only."""
+    z = (atoms if host is None else host).positions[:, 2]
+    resized = atoms.copy()
+    cell = resized.cell.array.copy()
+    cell[2] = (0.0, 0.0, z.max() - z.min() + vacuum_a)
+    resized.set_cell(cell, scale_atoms=False)
+    resized.positions += (0.0, 0.0, vacuum_a / 2 - z.min())
+    return resized
+
+
+def frozen(atoms: Atoms, parameter: str, value, host: Atoms | None = None) -> Atoms:
+    """The fixed geometry of one frozen-geometry point: the vacuum changed for a vacuum series."""
+    return with_vacuum(atoms, float(value), host) if parameter == "vacuum_a" else atoms
 
 
 def vacancy_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
@@ -230,17 +303,15 @@ def vacancy_point(context: SeriesContext, cache: PointCache, parameter: str, val
         )
         solid = cache.compute(primitive_cell(context.anion_solid), settings, backend, task, "anion-solid")
     else:
-        settings, backend, task = (
-            _varied(context.dft, parameter, float(value)),
-            context.dft_backend,
-            "single-point",
-        )
+        backend, task = context.dft_backend, "single-point"
+        settings, bulk_label = dft_point_settings(context, parameter, value)
         slab = cache.relaxed(build_slab(context.compound, context.slab), context.potential, "slab-base")
         vacancy = cache.relaxed(top_vacancy(slab, context.species), context.potential, "vacancy-base")
+        slab, vacancy = frozen(slab, parameter, value), frozen(vacancy, parameter, value, host=slab)
         host = cache.compute(slab, settings, backend, task, f"slab-{label}")
         defect = cache.compute(vacancy, settings, backend, task, f"vacancy-{label}")
         solid = cache.compute(
-            primitive_cell(context.anion_solid), settings, backend, task, f"anion-solid-{label}"
+            primitive_cell(context.anion_solid), settings, backend, task, f"anion-solid-{bulk_label}"
         )
     require_same_settings(defect, host, solid)
     mu = solid.energy_ev / solid.n_atoms
@@ -272,17 +343,15 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
         names = {key: f"{key}-{label}" for key in geometries}
         shell = cache.compute(primitive_cell(context.shell_zb), settings, backend, task, "shell-bulk")
     else:
-        settings, backend, task = (
-            _varied(context.dft, parameter, float(value)),
-            context.dft_backend,
-            "single-point",
-        )
+        backend, task = context.dft_backend, "single-point"
+        settings, bulk_label = dft_point_settings(context, parameter, value)
         geometries = {
-            key: cache.relaxed(atoms, context.potential, f"{key}-base") for key, atoms in geometries.items()
+            key: frozen(cache.relaxed(atoms, context.potential, f"{key}-base"), parameter, value)
+            for key, atoms in geometries.items()
         }
         names = {key: f"{key}-{label}" for key in geometries}
         shell = cache.compute(
-            primitive_cell(context.shell_zb), settings, backend, task, f"shell-bulk-{label}"
+            primitive_cell(context.shell_zb), settings, backend, task, f"shell-bulk-{bulk_label}"
         )
     records = {
         key: cache.compute(atoms, settings, backend, task, names[key]) for key, atoms in geometries.items()
@@ -299,6 +368,59 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
         "quantities": quantities,
         "atoms": records["zb"].n_atoms,
         "seconds": sum(r.wall_time_s for r in records.values()) + shell.wall_time_s,
+    }
+
+
+def margin_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
+    """The wurtzite-zinc blende margin (meV per cation) at one value of a frozen-geometry parameter.
+
+    Each phase's sheet and the same sheet without its top anion plane span that phase's lower hull over
+    x = anion/cation (nanophase.competition); the margin is e(zincblende) - e(wurtzite) at the highest x
+    both hulls reach (the least reduced composition both phases have: the zinc blende cation-terminated
+    sheet's own in the default study). At equal composition the reservoir terms of e(x) are the same for
+    both phases and cancel, so the margin needs no bulk reference: energies per cation of the sheets.
+    """
+    from nanophase.competition import ComparisonUnavailable, common_range, lower_hull
+
+    label = value_label(parameter, value)
+    settings, _ = dft_point_settings(context, parameter, value)
+    hulls, records = {}, []
+    for phase in MARGIN_PHASES:
+        compound, sheet = context.phase_sheets[phase]
+        pristine = cache.relaxed(build_slab(compound, sheet), context.potential, f"{phase}-base")
+        reduced = cache.relaxed(
+            top_layer_removed(pristine, context.species), context.potential, f"{phase}-layer-base"
+        )
+        points = []
+        for key, atoms in ((phase, pristine), (f"{phase}-layer", reduced)):
+            record = cache.compute(
+                frozen(atoms, parameter, value, host=pristine),
+                settings,
+                context.dft_backend,
+                "single-point",
+                f"{key}-{label}",
+            )
+            counts = composition(record)
+            n_cation = sum(n for element, n in counts.items() if element != context.species)
+            points.append((counts[context.species] / n_cation, record.energy_ev / n_cation, key))
+            records.append(record)
+        x, e, names = zip(*points, strict=True)
+        hulls[phase] = lower_hull(np.array(x), np.array(e), names)
+    require_same_settings(*records)
+    overlap = common_range(*hulls.values())
+    if overlap is None:
+        raise ComparisonUnavailable(
+            "the sheets' hulls share no composition: "
+            + "; ".join(f"{p} {h.x[0]:.3f}-{h.x[-1]:.3f}" for p, h in hulls.items())
+        )
+    x_common = overlap[1]
+    first, second = (hulls[phase].at(x_common) for phase in MARGIN_PHASES)
+    return {
+        "value": value,
+        "quantities": [1000.0 * (second - first)],
+        "composition": x_common,
+        "atoms": max(r.n_atoms for r in records),
+        "seconds": sum(r.wall_time_s for r in records),
     }
 
 
@@ -319,7 +441,7 @@ def run_series(
 ) -> dict:
     """Every point of one series (resumable through its records) and its verdict per quantity."""
     cache = PointCache(Path(folder), writer)
-    point_of = vacancy_point if quantity == "vacancy" else interface_point
+    point_of = {"vacancy": vacancy_point, "interface": interface_point, "margin": margin_point}[quantity]
     points = [point_of(context, cache, parameter, value) for value in values]
     return {"quantity": quantity, "parameter": parameter, "tier": tier(parameter), "points": points}
 
@@ -365,8 +487,10 @@ def series_context(
     dft: CalcSettings,
     backend: str,
     bulks: dict[str, Atoms],
+    phase_slabs: dict[str, dict] | None = None,
 ) -> SeriesContext:
-    """The context of the study's sheet (`convergence.sheet`) and stacks, from their config blocks."""
+    """The context of the study's sheet (`convergence.sheet`), stacks and the sheets of the phase margin
+    (`phase_slabs`: phase -> slab config; their bulks are `bulks["phase-<phase>"]`), from config blocks."""
     from nanophase.bulk import cation_anion, reduced_formula
 
     context = SeriesContext(
@@ -388,10 +512,14 @@ def series_context(
             supercell=tuple(interfaces_cfg.get("supercell", (1, 1))),
             vacuum_a=float(interfaces_cfg.get("vacuum_a", 15.0)),
         )
+    for phase, cfg in (phase_slabs or {}).items():
+        context.phase_sheets[phase] = (bulks[f"phase-{phase}"], SlabSettings.from_config(cfg))
     return context
 
 
-def series_context_values(slab_cfg: dict, interfaces_cfg: dict | None, dft: CalcSettings) -> dict:
+def series_context_values(
+    slab_cfg: dict, interfaces_cfg: dict | None, dft: CalcSettings, phase_slabs: dict[str, dict] | None = None
+) -> dict:
     """The study's own setting of each parameter, per quantity (where its error bar is read)."""
     basis = {parameter: getattr(dft, parameter) for parameter in BASIS_PARAMETERS}
     values = {}
@@ -409,7 +537,24 @@ def series_context_values(slab_cfg: dict, interfaces_cfg: dict | None, dft: Calc
             "vacuum_a": float(interfaces_cfg.get("vacuum_a", 15.0)),
             **basis,
         }
+    if phase_slabs:
+        first = SlabSettings.from_config(phase_slabs[MARGIN_PHASES[0]])
+        values["margin"] = {"vacuum_a": first.vacuum_a, **basis}
     return values
+
+
+def margin_sheets(
+    slabs: dict[str, dict], pairs: dict[int, dict[str, list[str]]], sheet: str
+) -> dict[str, str]:
+    """The slabs keys of the phase margin (phase -> key): the pair of the convergence sheet's thickness,
+    else of the first thickness computed in both phases; empty when the study has no wurtzite-zinc blende
+    pair (Study.phase_pairs)."""
+    thickness = slabs.get(sheet, {}).get("monolayers")
+    candidates = [pairs[thickness]] if thickness in pairs else list(pairs.values())[:1]
+    for phases in candidates:
+        if set(phases) == set(MARGIN_PHASES):
+            return {phase: (sheet if sheet in keys else keys[0]) for phase, keys in phases.items()}
+    return {}
 
 
 def surface_energy_fit(series: dict) -> list[dict]:
@@ -511,9 +656,10 @@ def convergence_caption(note: str, dft: CalcSettings, model: str) -> str:
         "the study's value to the next one (the error bar of the study's number), 'last change' that of "
         "the last two values. Tier 'potential': structures relaxed with the machine-learned potential "
         f"{model} (how large the model must be, not a DFT number); tier 'dft': {dft.functional} single "
-        "points at the potential's geometry of the study's size (frozen-geometry test of cutoff and k-point "
-        "density, n_i = ceil(L / |a_i|)). E_f: one top-surface anion vacancy at the anion-rich limit (the "
-        "elemental solid computed at every point); E_int: one monolayer of rock-salt or zinc blende shell on "
+        "points at the potential's geometry of the study's size (frozen-geometry test of vacuum, cutoff and "
+        "k-point density, n_i = ceil(L / |a_i|); vacuum is electrostatic, beyond a potential's reach). E_f: "
+        "one top-surface anion vacancy at the anion-rich limit (the elemental solid computed with the "
+        "point's settings); E_int: one monolayer of rock-salt or zinc blende shell on "
         f"the substrate, against the bare substrate and the zinc blende shell bulk. {note}"
     )
 

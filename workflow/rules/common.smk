@@ -8,7 +8,7 @@ import sys
 from nanophase.bulk import atom_name
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
 from nanophase.calculators.job import Calculation
-from nanophase.convergence import ConvergenceSettings
+from nanophase.convergence import ConvergenceSettings, margin_sheets
 from nanophase.figures import FIGURE_STEMS
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
 from nanophase.paper import TABLE_STEMS
@@ -380,9 +380,15 @@ CHECK_FILES = [
 CONVERGENCE = ConvergenceSettings.from_config(config["convergence"]).for_study(
     list(config.get("slabs", {}))
 )
+# the wurtzite and zinc blende sheets of one thickness (phase -> slabs key), whose margin is converged too
+CONVERGENCE_MARGIN = margin_sheets(
+    config.get("slabs", {}), STUDY.phase_pairs()[0], CONVERGENCE.sheet
+)
 CONVERGENCE_SERIES = [
     f"{quantity}-{parameter}"
-    for quantity, parameter in CONVERGENCE.series(STUDY.interfaces is not None)
+    for quantity, parameter in CONVERGENCE.series(
+        STUDY.interfaces is not None, bool(CONVERGENCE_MARGIN)
+    )
 ]
 CONVERGENCE_DIR = "results/convergence"
 # with convergence.error_bars the main tables read the series' error bars (and so the main job runs them)
@@ -410,4 +416,6 @@ def convergence_bulks(wildcards):
             substrate=STUDY.interfaces.substrate,
             shell_zb=STUDY.interfaces.zincblende_shell,
         )
+    for phase, key in CONVERGENCE_MARGIN.items():
+        keys[f"phase-{phase}"] = config["slabs"][key]["bulk"]
     return {role: structure_path("bulk", key) for role, key in keys.items()}

@@ -1,6 +1,6 @@
-# Convergence series (target `convergence`, not part of the main job): one reported quantity recomputed
-# while one parameter changes; structure sizes on the machine-learned potential, cutoff and k-points on
-# the study's DFT code at a fixed geometry. Physics in nanophase.convergence.
+# Convergence series (target `convergence`; in the main job with convergence.error_bars): one reported
+# quantity recomputed while one parameter changes; structure sizes on the machine-learned potential,
+# vacuum, cutoff and k-points on the study's DFT code at a fixed geometry. Physics in nanophase.convergence.
 
 
 rule convergence_series:
@@ -19,6 +19,9 @@ rule convergence_series:
         convergence=config["convergence"],
         slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
         interfaces=config.get("interfaces"),
+        phase_slabs={
+            phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
+        },
         settings=CALC_SETTINGS_JSON,
         backend=BACKEND,
     script:
@@ -45,6 +48,9 @@ rule convergence:
         convergence=config["convergence"],
         slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
         interfaces=config.get("interfaces"),
+        phase_slabs={
+            phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
+        },
         settings=CALC_SETTINGS_JSON,
         note=STUDY_NOTE,
     script:

@@ -22,13 +22,19 @@ with log_to(snakemake.log[0]) as log:
     quantity, parameter = snakemake.wildcards.series.split("-", 1)
     bulks = {role: read_structure(path) for role, path in snakemake.input.items()}
     dft = CalcSettings(**json.loads(snakemake.params.settings))
+    phase_slabs = dict(snakemake.params.phase_slabs)
     context = series_context(
-        convergence, snakemake.params.slab, snakemake.params.interfaces, dft, snakemake.params.backend, bulks
+        convergence,
+        snakemake.params.slab,
+        snakemake.params.interfaces,
+        dft,
+        snakemake.params.backend,
+        bulks,
+        phase_slabs,
     )
     work = Path(snakemake.output[0]).with_suffix(".work")
-    study_value = series_context_values(snakemake.params.slab, snakemake.params.interfaces, dft)[quantity][
-        parameter
-    ]
+    study_values = series_context_values(snakemake.params.slab, snakemake.params.interfaces, dft, phase_slabs)
+    study_value = study_values[quantity][parameter]
     values = series_values(convergence.values[parameter], study_value)
     series = run_series(context, quantity, parameter, values, work)
     for point in series["points"]:
