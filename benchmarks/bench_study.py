@@ -65,6 +65,41 @@ def largest_differences(warm: Path, cold: Path) -> dict[str, float]:
     return differences
 
 
+def rule_seconds(scratch: Path, pattern: str, exclude: str = "") -> tuple[float, int]:
+    """Wall seconds summed over the jobs whose Snakemake `benchmark:` files (under logs/benchmarks/) match
+    `pattern` and do not end in `exclude`, and how many jobs."""
+    files = [
+        f
+        for f in sorted((scratch / "logs" / "benchmarks").glob(pattern))
+        if not (exclude and f.name.endswith(exclude))
+    ]
+    return sum(float(pd.read_csv(f, sep="\t")["s"].iloc[0]) for f in files), len(files)
+
+
+def part_rows(scratch: Path, total_s: float) -> list[tuple[str, str, str]]:
+    """The parts of the main job issues 13 and 14 budget: the GPAW knock-on check (goal: adds at most a
+    quarter; its own wall time against the rest of the run, an upper bound of what it adds since other
+    jobs run beside it), the potential's kicks and the convergence series of the error bars."""
+    parts = {
+        "GPAW knock-on check (`displacement_check`)": (("knockon/*-dft-check.tsv", ""), 0.25),
+        "MLIP kicks (`displacement_thresholds`)": (("knockon/*.tsv", "-dft-check.tsv"), None),
+        "convergence series of the error bars (`convergence_series`)": (("convergence/*.tsv", ""), None),
+    }
+    rows = []
+    for label, (selection, goal) in parts.items():
+        seconds, jobs = rule_seconds(scratch, *selection)
+        if jobs:
+            share = seconds / max(total_s - seconds, 1e-9)
+            rows.append(
+                (
+                    f"{label}, own wall time",
+                    f"{seconds:.0f} s in {jobs} jobs",
+                    f"{share:.2f}x the rest of the run" + (f" (goal <= {goal:g})" if goal else ""),
+                )
+            )
+    return rows
+
+
 def snakemake(scratch: Path, configs: list[Path], *args: str) -> float:
     start = time.perf_counter()
     # targets before --configfile, which takes several values
@@ -118,6 +153,7 @@ def main() -> None:
         ("baseline, same run: `snakemake --cores all structures`", f"{structures_s:.1f} s", ""),
         ("tables / figures written", f"{len(tables)} / {len(figures)}", ""),
         ("DFT relaxations pre-relaxed with", prerelax, ""),
+        *part_rows(scratch, total_s),
     ]
     if prerelax != "none" and "--no-cold" not in sys.argv:
         cold = scratch.with_name(f"{name}-cold")

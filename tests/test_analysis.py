@@ -332,7 +332,8 @@ def test_convergence_error_bars_go_onto_the_rows_they_were_computed_for():
     )
     series = pd.DataFrame(
         [(vacancy, "monolayers", 0.03), (vacancy, "encut_ev", 0.04), (vacancy, "kpoint_length_a", np.nan),
-         (rock_salt, "vacuum_a", 2.0), (zinc_blende, "vacuum_a", 3.0)],
+         (rock_salt, "vacuum_a", 2.0), (zinc_blende, "vacuum_a", 3.0),
+         (convergence.QUANTITY_LABELS["margin"][0], "encut_ev", 4.0)],
         columns=["quantity", "parameter", "error at the study setting"],
     )  # fmt: skip
     bars = convergence.error_bars(series)
@@ -347,6 +348,16 @@ def test_convergence_error_bars_go_onto_the_rows_they_were_computed_for():
     interfaces = tables["interface_energies"].set_index(["n_rs", "n_zb"])[convergence.INTERFACE_BAR]
     assert interfaces[(1, 0)] == 2.0 and interfaces[(0, 1)] == 3.0
     assert interfaces.drop([(1, 0), (0, 1)]).isna().all()
+    # the margin's bar: pristine sheets of the sheet's thickness where both phases are computed, nowhere else
+    phases = tables["phase_competition"]
+    barred = phases[phases[convergence.MARGIN_BAR].notna()]
+    assert len(barred) >= 1 and set(barred["series"]) == {"pristine"}
+    assert (
+        set(barred["monolayers"]) == {sheet.settings.monolayers}
+        and (barred[convergence.MARGIN_BAR] == 4.0).all()
+    )
+    assert barred["margin (meV/Cd)"].notna().all()
+    assert phases.loc[phases["series"] != "pristine", convergence.MARGIN_BAR].isna().all()
     facts = replace(run_facts(study, calculated), wz_monolayers=7)
     table = validation_table(tables["vacancy_formation"], tables["interface_energies"], tables["interface_ordering"],
                              facts).set_index("quantity")  # fmt: skip

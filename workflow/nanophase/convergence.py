@@ -590,6 +590,7 @@ def surface_energy_fit(series: dict) -> list[dict]:
 # interface energies - and to no other row.
 VACANCY_BAR = "+/- E_f anion-rich, convergence (eV)"
 INTERFACE_BAR = "+/- E_int, convergence (meV/A^2)"
+MARGIN_BAR = "+/- margin, convergence (meV/Cd)"
 INTERFACE_LABELS = {(1, 0): QUANTITY_LABELS["interface"][0], (0, 1): QUANTITY_LABELS["interface"][1]}
 
 
@@ -632,6 +633,24 @@ def with_error_bars(vacancies: pd.DataFrame, interfaces: pd.DataFrame, bars: dic
             errors.append(bar["error"] if bar else math.nan)
         interfaces[INTERFACE_BAR] = errors
     return vacancies, interfaces
+
+
+def with_margin_bar(competition: pd.DataFrame, bars: dict[str, dict], monolayers: int) -> pd.DataFrame:
+    """The phase competition table with the margin's error bar on the rows it was computed for: pristine
+    sheets of the converged thickness at a composition both phases reach (a finite margin); NaN
+    elsewhere."""
+    bar = bars.get(QUANTITY_LABELS["margin"][0])
+    margin_column = next((c for c in competition.columns if c.startswith("margin (")), None)
+    if bar is None or margin_column is None:
+        return competition
+    competition = competition.copy()
+    measured = (
+        (competition["series"] == "pristine")
+        & (competition["monolayers"] == monolayers)
+        & np.isfinite(competition[margin_column].astype(float))
+    )
+    competition[MARGIN_BAR] = np.where(measured, bar["error"], math.nan)
+    return competition
 
 
 def error_bar_note(bars: dict[str, dict]) -> str:

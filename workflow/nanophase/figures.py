@@ -16,16 +16,9 @@ import pandas as pd  # noqa: E402
 
 from nanophase.analysis import KNOCKON_ELEMENTS  # noqa: E402
 from nanophase.knockon import max_transfer_ev  # noqa: E402
+from nanophase.outputs import FIGURE_STEMS  # noqa: E402, F401 - the figures write_figures draws
 from nanophase.tables import read_table  # noqa: E402
 
-FIGURE_STEMS = (
-    "knockon",
-    "energy_per_atom",
-    "formation_energy_mu",
-    "phase_competition",
-    "phase_map",
-    "interface_energy",
-)
 SERIES_MARKERS = {"pristine": "*", "surface-top": "o", "surface-both": "D", "layer": "s", "depth": "v",
                   "after-layer": "X"}  # fmt: skip
 PHASE_STYLE = {"wurtzite": ("tab:blue", "o"), "zincblende": ("tab:red", "s")}

@@ -12,29 +12,12 @@ import pandas as pd
 from nanophase import analysis, competition, configurations, surfaces
 from nanophase.analysis import Calculated
 from nanophase.calculators.records import read_record
-from nanophase.convergence import error_bar_note, error_bars, with_error_bars
+from nanophase.convergence import error_bar_note, error_bars, with_error_bars, with_margin_bar
 from nanophase.energetics import ev_per_a2_to_mev_per_a2
+from nanophase.outputs import TABLE_STEMS
 from nanophase.structio import read_structure
 from nanophase.study import Study
 from nanophase.tables import read_table, write_table
-
-# the tables a study writes, in the order a reader meets them (stems of results/tables/<stem>.*)
-TABLE_STEMS = (
-    "records",
-    "chemical_potentials",
-    "vacancy_formation",
-    "formation_energy_scan",
-    "phase_stability",
-    "configurations",
-    "surface_energies",
-    "phase_competition",
-    "phase_map",
-    "phase_conclusions",
-    "interface_energies",
-    "interface_ordering",
-    "knockon_limits",
-    "knockon_sites",
-)
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +201,8 @@ def paper_tables(
     """Every table of the study, by stem, and why there is no phase comparison (empty if there is one).
 
     `bars` (nanophase.convergence.error_bars of a convergence run): the error bars go onto the rows they
-    were computed for, the top-surface vacancy of the slab model named `bar_sheet` and the 1 ML stacks.
+    were computed for, the top-surface vacancy of the slab model named `bar_sheet`, the 1 ML stacks and
+    the pristine sheets of that model's thickness in the phase competition.
     """
     vacancies = analysis.vacancy_formation(study, calculated)
     interfaces = analysis.interface_energies(study, calculated)
@@ -226,6 +210,11 @@ def paper_tables(
         vacancies, interfaces = with_error_bars(vacancies, interfaces, bars, bar_sheet)
     scan = analysis.formation_energy_scan(study, calculated, settings.mu_points)
     phase_frames, unavailable = phase_competition_frames(study, calculated, settings, scan)
+    converged_thickness = next((m.settings.monolayers for m in study.slabs if m.name == bar_sheet), None)
+    if bars and not unavailable and converged_thickness is not None:
+        phase_frames["phase_competition"] = with_margin_bar(
+            phase_frames["phase_competition"], bars, converged_thickness
+        )
     return {
         "records": analysis.records_table(calculated),
         "chemical_potentials": analysis.chemical_potential_limits(study, calculated),
@@ -264,7 +253,7 @@ def write_paper_tables(
         log.warning("no phase competition: %s", unavailable)
     texts = captions(study, calculated, note, settings, unavailable)
     if bars:
-        for stem in ("vacancy_formation", "interface_energies"):
+        for stem in ("vacancy_formation", "interface_energies", "phase_competition"):
             texts[stem] = f"{texts[stem]} {error_bar_note(bars)}"
     paths = []
     for stem in TABLE_STEMS:

@@ -11,9 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nanophase.figures import _save  # noqa: E402
+from nanophase.outputs import PARTICLE_FIGURE_STEMS  # noqa: E402, F401 - the figures it draws
 from nanophase.tables import read_table  # noqa: E402
-
-PARTICLE_FIGURE_STEMS = ("xrd_patterns", "xrd_trends", "particle_strain")
 
 
 def _empty(ax: plt.Axes, text: str) -> None:

@@ -9,9 +9,8 @@ from nanophase.bulk import atom_name
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
 from nanophase.calculators.job import Calculation
 from nanophase.convergence import ConvergenceSettings, margin_sheets
-from nanophase.figures import FIGURE_STEMS
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
-from nanophase.paper import TABLE_STEMS
+from nanophase.outputs import FIGURE_STEMS, TABLE_STEMS
 from nanophase.study import TASKS, Study
 
 STUDY = Study.from_config(config, root=".")

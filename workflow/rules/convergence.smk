@@ -10,6 +10,8 @@ rule convergence_series:
         f"{CONVERGENCE_DIR}/{{series}}.json",
     log:
         "logs/convergence/{series}.log",
+    benchmark:
+        "logs/benchmarks/convergence/{series}.tsv"
     wildcard_constraints:
         series="|".join(map(re.escape, CONVERGENCE_SERIES)) or "^$",
     conda:

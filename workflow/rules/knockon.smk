@@ -9,6 +9,8 @@ rule displacement_thresholds:
         f"{KNOCKON}/{{sheet}}.json",
     log:
         "logs/knockon/{sheet}.log",
+    benchmark:
+        "logs/benchmarks/knockon/{sheet}.tsv"
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
     # early, beside the DFT jobs (one core, no DFT input): the GPAW check waits for it
@@ -33,6 +35,8 @@ rule displacement_check:
         f"{KNOCKON}/{{sheet}}-dft-check.json",
     log:
         "logs/knockon/{sheet}-dft-check.log",
+    benchmark:
+        "logs/benchmarks/knockon/{sheet}-dft-check.tsv"
     wildcard_constraints:
         sheet="|".join(map(re.escape, SHEETS)) or "^$",
     # as soon as the pristine sheet is relaxed, beside the vacancy calculations rather than after them

@@ -1,6 +1,6 @@
 # Nanocrystals: particles (built or measured) -> Debye-scattering XRD patterns -> particle tables/figures.
 # No DFT here: a particle's jobs never wait for, or rerun, a calculation.
-from nanophase.particle_figures import PARTICLE_FIGURE_STEMS
+from nanophase.outputs import PARTICLE_FIGURE_STEMS
 
 XRD_PATTERNS = "results/xrd"
 PARTICLE_TABLE_STEMS = (
