@@ -69,9 +69,10 @@ def _kick_check(args: argparse.Namespace) -> int:
     record = json.loads(Path(args.record).read_text())
     slab = read_structure(args.structure)
     slab.set_constraint()
-    kicks = KickSettings.from_config(json.loads(args.dynamics))
-    check = DFTCheckSettings.from_config(json.loads(args.check))
-    settings = check.calc_settings(CalcSettings(**json.loads(args.settings)))
+    written = json.loads(Path(args.settings).read_text())  # rule displacement_check_settings
+    kicks = KickSettings.from_config(written["dynamics"])
+    check = DFTCheckSettings.from_config(written["check"])
+    settings = check.calc_settings(CalcSettings(**written["settings"]))
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     cell = slab.copy()
@@ -156,8 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     knockon.set_defaults(handler=_knockon)
     check = commands.add_parser("kick-check", help="DFT check of a sheet's knock-on threshold (a rule's)")
-    for option in ("--structure", "--record", "--dynamics", "--check", "--settings", "--workdir", "--output"):
+    for option in ("--structure", "--record", "--workdir", "--output"):
         check.add_argument(option, required=True)
+    check.add_argument("--settings", required=True, help="JSON file: DFT settings, kicks and check")
     check.set_defaults(handler=_kick_check)
     table = commands.add_parser("table", help="pretty-print a CSV table of results")
     table.add_argument("csv")

@@ -1,5 +1,4 @@
 # Study plan and path patterns shared by all rules. Every structure name is fixed here, at parse time.
-import json
 import math
 import os
 import re
@@ -290,9 +289,6 @@ def calc_workdir(wildcards):
 def vasp_input_structure(wildcards):
     family = STUDY.families[wildcards.name]
     return structure_path(family, wildcards.name)
-
-
-CALC_SETTINGS_JSON = json.dumps(CALC_SETTINGS.to_dict(), separators=(",", ":"))
 
 
 # Names are checked against the study by the input functions. An alternation of every name here would

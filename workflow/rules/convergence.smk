@@ -24,7 +24,7 @@ rule convergence_series:
         phase_slabs={
             phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
         },
-        settings=CALC_SETTINGS_JSON,
+        settings=CALC_SETTINGS.to_dict(),
         backend=BACKEND,
     script:
         "../scripts/convergence_series.py"
@@ -53,7 +53,7 @@ rule convergence:
         phase_slabs={
             phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
         },
-        settings=CALC_SETTINGS_JSON,
+        settings=CALC_SETTINGS.to_dict(),
         note=STUDY_NOTE,
     script:
         "../scripts/convergence_tables.py"

@@ -26,11 +26,32 @@ rule displacement_thresholds:
         "../scripts/displacement_thresholds.py"
 
 
+# what the GPAW check of a sheet runs with (the study's DFT settings, the kicks, the check), as a file: a
+# change of any of them reruns the check, and the MPI job reads no settings from its command line
+rule displacement_check_settings:
+    output:
+        f"{KNOCKON}/{{sheet}}-dft-check.settings.json",
+    log:
+        "logs/knockon/{sheet}-dft-check-settings.log",
+    wildcard_constraints:
+        sheet="|".join(map(re.escape, SHEETS)) or "^$",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        settings=CALC_SETTINGS.to_dict(),
+        dynamics=config["knockon"]["dynamics"],
+        check=config["knockon"]["dft_check"],
+    script:
+        "../scripts/write_check_settings.py"
+
+
 # the lowest threshold of a sheet again with GPAW (the study's DFT settings), on the sheet's own cell
 rule displacement_check:
     input:
         structure=final_path("{sheet}"),
         record=f"{KNOCKON}/{{sheet}}.json",
+        settings=f"{KNOCKON}/{{sheet}}-dft-check.settings.json",
     output:
         f"{KNOCKON}/{{sheet}}-dft-check.json",
     log:
@@ -49,14 +70,10 @@ rule displacement_check:
         cpus_per_task=1,
     params:
         launcher=calc_launcher,
-        dynamics=json.dumps(config["knockon"]["dynamics"]),
-        check=json.dumps(config["knockon"]["dft_check"]),
-        settings=CALC_SETTINGS_JSON,
         workdir=lambda wildcards: f"{KNOCKON}/{wildcards.sheet}-dft-check.work",
     shell:
         "{params.launcher} -m nanophase kick-check --structure {input.structure} --record {input.record}"
-        " --dynamics '{params.dynamics}' --check '{params.check}' --settings '{params.settings}'"
-        " --workdir {params.workdir} --output {output} > {log} 2>&1"
+        " --settings {input.settings} --workdir {params.workdir} --output {output} > {log} 2>&1"
 
 
 rule beam_damage:

@@ -21,7 +21,7 @@ with log_to(snakemake.log[0]) as log:
     convergence = ConvergenceSettings.from_config(snakemake.params.convergence)
     quantity, parameter = snakemake.wildcards.series.split("-", 1)
     bulks = {role: read_structure(path) for role, path in snakemake.input.items()}
-    dft = CalcSettings(**json.loads(snakemake.params.settings))
+    dft = CalcSettings(**snakemake.params.settings)
     phase_slabs = dict(snakemake.params.phase_slabs)
     context = series_context(
         convergence,

@@ -22,7 +22,7 @@ snakemake = snakemake  # noqa: F821, PLW0127 - injected by Snakemake
 
 with log_to(snakemake.log[0]) as log:
     convergence = ConvergenceSettings.from_config(snakemake.params.convergence)
-    dft = CalcSettings(**json.loads(snakemake.params.settings))
+    dft = CalcSettings(**snakemake.params.settings)
     study_values = series_context_values(
         snakemake.params.slab, snakemake.params.interfaces, dft, dict(snakemake.params.phase_slabs)
     )
