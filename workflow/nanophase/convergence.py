@@ -4,7 +4,8 @@ Each series changes one parameter of the study's set-up and recomputes one repor
 
 - the top-surface Se vacancy formation energy of one sheet (E_f at the Se-rich limit: its reference,
   trigonal Se, is computed at every point with the same settings, so no difference mixes settings);
-- the interface energy of one rock-salt and one zinc blende CdS monolayer on PbS(100).
+- the interface energy of one rock-salt and one zinc blende CdS monolayer on PbS(100);
+- the wurtzite-zinc blende margin of the phase competition at one composition (margin_point).
 
 Slab thickness, lateral supercell (the vacancy concentration) and substrate thickness change the
 structure: those series run on the machine-learned potential (relaxations; cheap), which says how large
