@@ -664,7 +664,10 @@ def error_bar_note(bars: dict[str, dict]) -> str:
     return (
         "Error bars (+/- columns): the quadrature sum, over the convergence series, of the change from the "
         "study's setting to the next value (results/convergence/tables/convergence.*), on the rows those "
-        "series computed only - " + "; ".join(parts) + "."
+        "series computed only - " + "; ".join(parts) + ". They are sensitivities measured on the "
+        "potential's relaxed structures (sizes) and at the potential's geometry (vacuum, cutoff, k-points; "
+        "the margin from each phase's pristine and top-layer-removed sheets), not on this table's "
+        "DFT-relaxed structures."
     )
 
 
