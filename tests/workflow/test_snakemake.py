@@ -17,6 +17,7 @@ from ase.io import read
 from nanophase.bulk import read_bulk
 from nanophase.calculators.mlip_calc import mlip_available
 from nanophase.config import load_config
+from nanophase.convergence import INTERFACE_BAR, MARGIN_BAR, VACANCY_BAR
 from nanophase.figures import FIGURE_STEMS
 from nanophase.study import Study
 
@@ -159,6 +160,9 @@ def trimmed_study(config):
     # the GPAW knock-on check (minutes of Born-Oppenheimer MD) would outlast the run's time limit; its
     # logic is tested with the potential standing in (tests/test_displacement.py)
     config["knockon"]["dft_check"]["enabled"] = False
+    # the error bars' series cut to the cheapest: two thicknesses on the potential, two cutoffs on GPAW
+    config["convergence"].update(monolayers=[2, 3], supercell=[], substrate_layers=[], vacuum_a=[],
+                                 encut_ev=[200.0, 250.0], kpoint_length_a=[])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +276,16 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     assert set(competition["favoured phase"]) <= {"wurtzite", "zincblende", "equal"} | {
         v for v in competition["favoured phase"] if v.startswith("not comparable")
     }
+    # convergence error bars: on the wurtzite sheet's top-surface vacancy only, the quadrature sum of its
+    # series' changes; on the 1 ML stacks; on the pristine sheets where both phases are computed
+    series = pd.read_csv(folder / "results" / "convergence" / "tables" / "convergence.csv")
+    assert len(series) == 5  # E_f x (monolayers, encut), E_int rs / zb x encut, margin x encut
+    vacancy_bar = np.hypot(*series[series["quantity"].str.startswith("E_f")]["error at the study setting"])
+    barred = vacancies[vacancies[VACANCY_BAR].notna()]
+    assert list(barred["structure"]) == ["CdSe-wz-1120-2ml-1x1_vSe-top-1-a"]
+    assert barred[VACANCY_BAR].iloc[0] == pytest.approx(vacancy_bar)
+    assert table(folder, "interface_energies")[INTERFACE_BAR].notna().all()  # the stacks are 1 ML each
+    assert set(competition.loc[competition[MARGIN_BAR].notna(), "series"]) == {"pristine"}
     mu_map = table(folder, "phase_map")
     assert mu_map["dmu_Se (eV)"].max() == pytest.approx(0.0)
     assert set(mu_map["favoured phase"]) <= {"wurtzite", "zincblende", "equal"}
