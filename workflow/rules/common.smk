@@ -379,6 +379,9 @@ CONVERGENCE = ConvergenceSettings.from_config(config["convergence"]).for_study(
 CONVERGENCE_MARGIN = margin_sheets(
     config.get("slabs", {}), STUDY.phase_pairs()[0], CONVERGENCE.sheet
 )
+CONVERGENCE_PHASE_SLABS = {
+    phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
+}
 CONVERGENCE_SERIES = [
     f"{quantity}-{parameter}"
     for quantity, parameter in CONVERGENCE.series(

@@ -21,9 +21,7 @@ rule convergence_series:
         convergence=config["convergence"],
         slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
         interfaces=config.get("interfaces"),
-        phase_slabs={
-            phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
-        },
+        phase_slabs=CONVERGENCE_PHASE_SLABS,
         settings=CALC_SETTINGS.to_dict(),
         backend=BACKEND,
     script:
@@ -50,9 +48,7 @@ rule convergence:
         convergence=config["convergence"],
         slab=config.get("slabs", {}).get(CONVERGENCE.sheet, {}),
         interfaces=config.get("interfaces"),
-        phase_slabs={
-            phase: config["slabs"][key] for phase, key in CONVERGENCE_MARGIN.items()
-        },
+        phase_slabs=CONVERGENCE_PHASE_SLABS,
         settings=CALC_SETTINGS.to_dict(),
         note=STUDY_NOTE,
     script:
