@@ -183,12 +183,38 @@ def test_the_dft_check_brackets_the_threshold_of_its_own_potential(wz_sheet, tmp
         "sites": [dd._site_record(result)],
         "small_cell": {"sputtering_ev": result.sputtering_ev},
     }
-    check = dd.DFTCheckSettings(enabled=True, half_width_ev=0.5, duration_fs=300.0, max_runs=3)
+    check = dd.DFTCheckSettings(enabled=True, half_width_ev=0.5, duration_fs=300.0, max_runs=2)
     done = dd.dft_check(sheet, calculator, record, small, check, dd.RunLog(tmp_path / "check.json"))
     low, high = done["sputtering_bracket_ev"]
+    # sputtered at T + 0.5 eV, then kept at T - 0.5 eV
+    assert [run["energy_ev"] for run in done["runs"]] == [
+        round(result.sputtering_ev + 0.5, 6),
+        round(result.sputtering_ev - 0.5, 6),
+    ]
     assert low < result.sputtering_ev <= high and high - low <= 2 * check.half_width_ev + 1e-9
-    assert len(done["runs"]) <= check.max_runs and done["atoms"] == len(sheet)
+    assert done["atoms"] == len(sheet)
     assert beam.check_verdict(low, high, result.sputtering_ev) == "agrees within the GPAW bracket"
+
+
+def _run(energy_ev: float, outcome: str) -> dd.KickRun:
+    return dd.KickRun(energy_ev, outcome, "", 40, 160.0, 1e-3, 2.0, 1.0, 100.0)
+
+
+def test_the_dft_check_kicks_above_the_mlip_threshold_first_then_brackets_and_bisects():
+    """T_MLIP = 4 eV, half width 0.5: 4.5 first; kept -> 5.5 (a width up); sputtered -> 3.5 (a width down);
+    bracketed -> midpoint; nothing below the lowest kick; a failed run counts as neither."""
+
+    def kick(*runs):
+        return dd.next_check_kick(list(runs), 4.0, 0.5, 1.0)
+
+    assert kick() == 4.5
+    assert kick(_run(4.5, dd.ADATOM)) == 5.5
+    assert kick(_run(4.5, dd.ADATOM), _run(5.5, dd.ADATOM)) == 6.5
+    assert kick(_run(4.5, dd.SPUTTERED)) == 3.5
+    assert kick(_run(4.5, dd.SPUTTERED), _run(3.5, dd.RETURNED)) == 4.0
+    assert kick(_run(4.5, dd.ADATOM), _run(5.5, dd.SPUTTERED)) == 5.0
+    assert kick(_run(4.5, dd.FAILED)) == 5.5
+    assert dd.next_check_kick([_run(1.4, dd.SPUTTERED)], 0.9, 0.5, 1.0) is None  # 0.4 eV < min_kick_ev
 
 
 def test_check_verdicts_and_set_up_text():
@@ -196,16 +222,16 @@ def test_check_verdicts_and_set_up_text():
     assert beam.bracket_text(4.0, math.nan) == "> 4.00"
     assert beam.check_verdict(4.0, 5.0, 3.9).startswith("GPAW higher")
     assert beam.check_verdict(4.0, 5.0, 5.2).startswith("GPAW lower")
-    assert beam.check_verdict(math.nan, 5.0, 4.9) == "agrees within the GPAW bracket"
+    assert beam.check_verdict(math.nan, 5.0, 4.9).startswith("GPAW sputters by 5.00 eV like the MLIP")
     check = dd.DFTCheckSettings()
     study = CalcSettings(mode="pw", encut_ev=200.0, kpoint_length_a=11.5)
     lcao = check.calc_settings(study)
-    assert (lcao.mode, lcao.basis, lcao.grid_spacing_a, lcao.functional) == ("lcao", "dzp", 0.25, "PBE")
+    assert (lcao.mode, lcao.basis, lcao.grid_spacing_a, lcao.functional) == ("lcao", "dzp", 0.3, "PBE")
     cell = Atoms(
         "Se2", positions=[(0, 0, 10), (2.1, 3.5, 10)], cell=[4.3, 7.0, 20.0], pbc=(True, True, False)
     )
     assert check.mesh(cell, study) == (1, 1, 1)
     assert replace(check, gamma_only=False).mesh(cell, study) == (3, 2, 1)
     assert (
-        check.describe(lcao, (1, 1, 1)) == "PBE, LCAO dzp (h 0.25 A), Gamma point, gaussian smearing 0.1 eV"
+        check.describe(lcao, (1, 1, 1)) == "PBE, LCAO dzp (h 0.30 A), Gamma point, gaussian smearing 0.1 eV"
     )

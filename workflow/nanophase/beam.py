@@ -64,6 +64,8 @@ def check_verdict(low: float, high: float, mlip_ev: float | None) -> str:
         return f"GPAW higher: kept the atom at {low:.2f} eV, the MLIP sputters from {mlip_ev:.2f} eV"
     if not math.isnan(high) and mlip_ev > high:
         return f"GPAW lower: sputtered at {high:.2f} eV, the MLIP only from {mlip_ev:.2f} eV"
+    if math.isnan(low):
+        return f"GPAW sputters by {high:.2f} eV like the MLIP ({mlip_ev:.2f} eV); not kicked lower"
     return "agrees within the GPAW bracket"
 
 

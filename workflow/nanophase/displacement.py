@@ -606,12 +606,12 @@ def _site_record(result: SiteThreshold) -> dict:
 
 # --- the DFT check --------------------------------------------------------------------------------------
 # Born-Oppenheimer MD on the sheet's primitive in-plane cell (a 2x2 kick cell is out of reach of a laptop),
-# for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis, 0.25 A grid)
+# for the site with the lowest MLIP sputtering threshold. By default in LCAO mode (dzp basis, 0.3 A grid)
 # at the Gamma point with the study's functional and smearing: an MD step then costs a few LCAO SCF
-# iterations restarted from the previous step's density (~6 s for the 12-atom wurtzite cell on 2 cores),
+# iterations restarted from the previous step's density (~4 s for the 12-atom wurtzite cell on 2 cores),
 # where the plane-wave set-up cost 10-30 min per kick. The MLIP is bisected on the same small cell, so
 # the two are compared like for like; the DFT side brackets its threshold with a few kicks around the
-# MLIP one (a coarser bisection than the MLIP's).
+# MLIP one (a coarser bisection than the MLIP's, see next_check_kick).
 
 
 FAR_MARGIN_A = 4.0  # vacuum beyond the far configuration's atom, angstrom
@@ -628,9 +628,10 @@ class DFTCheckSettings:
     max_runs: int = 4
     mode: str = "lcao"
     basis: str = "dzp"
-    # LCAO grid: 0.25 A halves an MD step against the study's 0.2 A and moves the force on a leaving Se
-    # by 0.4 % (measured on the wurtzite check cell)
-    grid_spacing_a: float = 0.25
+    # LCAO grid: on the wurtzite check cell, lifting the Se 2 A out of its site costs 3.7995 / 3.7988 /
+    # 3.7972 eV at 0.2 / 0.25 / 0.3 A (the force there moves by 6 %, the grid's egg-box ripple, which the
+    # work over the path averages out); an MD step at 0.3 A costs a third of one at 0.25 A
+    grid_spacing_a: float = 0.3
     gamma_only: bool = True
 
     def calc_settings(self, study: CalcSettings) -> CalcSettings:
@@ -688,11 +689,36 @@ def small_cell_threshold(
     }
 
 
+def next_check_kick(
+    runs: list[KickRun], mlip_ev: float, half_width_ev: float, min_kick_ev: float
+) -> float | None:
+    """The next kick of the DFT check, each run chosen by the ones before (None: nothing left to learn).
+
+    First T_MLIP + half_width: kept there, the MLIP's threshold is too low (it overstates beam damage), and
+    the next kick goes a full width higher; sputtered, the next goes a full width lower, below T_MLIP.
+    Once kept and sputtered kicks bracket the threshold, the rest bisect the bracket. A run that failed or
+    ended undecided counts as neither and moves the search on (a higher kick)."""
+    sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
+    kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED, UNDECIDED)]
+    if not runs:
+        energy = mlip_ev + half_width_ev
+    elif not sputtered:
+        energy = max(kept, default=runs[-1].energy_ev) + 2 * half_width_ev
+    elif not [e for e in kept if e < min(sputtered)]:
+        energy = min(sputtered) - 2 * half_width_ev
+        if energy < min_kick_ev:
+            return None
+    else:
+        energy = 0.5 * (max(e for e in kept if e < min(sputtered)) + min(sputtered))
+    energy = round(energy, 6)
+    return None if energy in {r.energy_ev for r in runs} else energy
+
+
 def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, check: DFTCheckSettings,
               log: RunLog, probe=None) -> dict:  # fmt: skip
     """Kicks with `calculator` (GPAW) around the MLIP small-cell sputtering threshold of the record's lowest
-    site: the lowest kick that sputtered and the highest that did not, at most check.max_runs runs
-    (`probe`: the unbound test's calculator, see run_kick)."""
+    site (next_check_kick), at most check.max_runs: the lowest kick that sputtered and the highest below it
+    that did not (`probe`: the unbound test's calculator, see run_kick)."""
     started = time.perf_counter()
     mlip = record["small_cell"]
     # room for the unbound test's far configuration (the atom escape_distance_a out) and its localised
@@ -702,22 +728,16 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
     site = same_site(sheet, settings, like)
     sheet.pbc = (True, True, False)  # GPAW: zero boundary conditions along the normal
     md = replace(settings, duration_fs=check.duration_fs)
-    centre = mlip["sputtering_ev"]
-    energies = [centre - check.half_width_ev, centre + check.half_width_ev]
     runs = []
-    while energies and len(runs) < check.max_runs:
-        energy = round(energies.pop(0), 6)
+    while len(runs) < check.max_runs:
+        energy = next_check_kick(runs, mlip["sputtering_ev"], check.half_width_ev, settings.min_kick_ev)
+        if energy is None:
+            break
         run = log.get(site, energy)
         if run is None:
             run = run_kick(sheet, calculator, site, energy, md, quench_after=False, probe=probe)
             log.put(site, run)
         runs.append(run)
-        sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
-        kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED, UNDECIDED)]
-        if not energies and not sputtered:
-            energies = [max(kept, default=energy) + 2 * check.half_width_ev]
-        elif not energies and sputtered and not [e for e in kept if e < min(sputtered)]:
-            energies = [min(sputtered) - 2 * check.half_width_ev]
     sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
     below = [
         r.energy_ev
