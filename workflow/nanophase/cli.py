@@ -79,8 +79,8 @@ def _kick_check(args: argparse.Namespace) -> int:
     cell.pbc = (True, True, False)
     mesh = check.mesh(cell, settings)
     # no force criterion in the SCF: an MD step needs forces consistent with the energy, which the density
-    # criterion gives; the relaxations' force criterion cost two more iterations per step (each with a
-    # force evaluation) and did not lower the drift (1.05 meV/atom without, 1.20 with, same kick)
+    # criterion gives; the relaxations' force criterion added an SCF iteration and a force evaluation to
+    # every step and did not lower the drift (same kick: 1.05 meV/atom without, 1.20 with)
     parameters = gpaw_parameters(
         cell, settings, {}, str(workdir / "gpaw.txt"), mesh=mesh, gamma=True, converge_forces=False
     )
