@@ -122,3 +122,24 @@ def test_stacks_and_monolayer_lists_contradict(default_config):
     config["interfaces"]["rocksalt_monolayers"] = [0, 1]
     with pytest.raises(ConfigError, match="interfaces.stacks: contradicts interfaces.rocksalt_monolayers"):
         validate_config(config)
+
+
+def test_the_sizes_overlay_plans_the_structure_series_alone(repo):
+    """config/convergence-sizes.yaml after paper.yaml: thickness, lateral cell and substrate on the potential,
+    no DFT point (the paper's DFT tier is a cluster job), the scanned values around the paper's own."""
+    from nanophase.config import compose_config
+    from nanophase.convergence import ConvergenceSettings
+
+    config = validate_config(
+        compose_config(
+            repo / "config" / "config.yaml",
+            [repo / "config" / "paper.yaml", repo / "config" / "convergence-sizes.yaml"],
+        )
+    )
+    settings = ConvergenceSettings.from_config(config["convergence"]).for_study(list(config["slabs"]))
+    assert settings.sheet == "wz" and config["slabs"]["wz"]["monolayers"] == 7
+    assert settings.series(with_interfaces=True, with_margin=True) == [
+        ("vacancy", "monolayers"),
+        ("vacancy", "supercell"),
+        ("interface", "substrate_layers"),
+    ]
