@@ -630,7 +630,7 @@ class DFTCheckSettings:
     basis: str = "dzp"
     # LCAO grid: on the wurtzite check cell, lifting the Se 2 A out of its site costs 3.7995 / 3.7988 /
     # 3.7972 eV at 0.2 / 0.25 / 0.3 A (the force there moves by 6 %, the grid's egg-box ripple, which the
-    # work over the path averages out); an MD step at 0.3 A costs a third of one at 0.25 A
+    # work over the path averages out), with 0.58x the grid points of 0.25 A
     grid_spacing_a: float = 0.3
     gamma_only: bool = True
 
@@ -642,7 +642,7 @@ class DFTCheckSettings:
         return (1, 1, 1) if self.gamma_only else kpoint_mesh(atoms, study.kpoint_length_a)
 
     def describe(self, study: CalcSettings, mesh: tuple[int, int, int]) -> str:
-        """'PBE, LCAO dzp (h 0.25 A), Gamma point, ...' - what the check ran with, for captions."""
+        """'PBE, LCAO dzp (h 0.30 A), Gamma point, ...' - what the check ran with, for captions."""
         if self.mode == "lcao":
             basis = f"LCAO {self.basis} (h {study.grid_spacing_a:.2f} A)"
         else:
