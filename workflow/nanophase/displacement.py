@@ -689,6 +689,15 @@ def small_cell_threshold(
     }
 
 
+def check_bracket(runs: list[KickRun]) -> tuple[float, float]:
+    """(the highest kick kept below the lowest that sputtered, the lowest that sputtered); NaN where none.
+    Failed and undecided runs count as neither."""
+    sputtered = min((r.energy_ev for r in runs if r.outcome == SPUTTERED), default=math.nan)
+    kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED, UNDECIDED)]
+    below = [e for e in kept if math.isnan(sputtered) or e < sputtered]
+    return max(below, default=math.nan), sputtered
+
+
 def next_check_kick(
     runs: list[KickRun], mlip_ev: float, half_width_ev: float, min_kick_ev: float
 ) -> float | None:
@@ -698,18 +707,17 @@ def next_check_kick(
     the next kick goes a full width higher; sputtered, the next goes a full width lower, below T_MLIP.
     Once kept and sputtered kicks bracket the threshold, the rest bisect the bracket. A run that failed or
     ended undecided counts as neither and moves the search on (a higher kick)."""
-    sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
-    kept = [r.energy_ev for r in runs if r.outcome not in (SPUTTERED, FAILED, UNDECIDED)]
     if not runs:
-        energy = mlip_ev + half_width_ev
-    elif not sputtered:
-        energy = max(kept, default=runs[-1].energy_ev) + 2 * half_width_ev
-    elif not [e for e in kept if e < min(sputtered)]:
-        energy = min(sputtered) - 2 * half_width_ev
+        return round(mlip_ev + half_width_ev, 6)
+    low, high = check_bracket(runs)
+    if math.isnan(high):
+        energy = (runs[-1].energy_ev if math.isnan(low) else low) + 2 * half_width_ev
+    elif math.isnan(low):
+        energy = high - 2 * half_width_ev
         if energy < min_kick_ev:
             return None
     else:
-        energy = 0.5 * (max(e for e in kept if e < min(sputtered)) + min(sputtered))
+        energy = 0.5 * (low + high)
     energy = round(energy, 6)
     return None if energy in {r.energy_ev for r in runs} else energy
 
@@ -738,17 +746,11 @@ def dft_check(slab: Atoms, calculator, record: dict, settings: KickSettings, che
             run = run_kick(sheet, calculator, site, energy, md, quench_after=False, probe=probe)
             log.put(site, run)
         runs.append(run)
-    sputtered = [r.energy_ev for r in runs if r.outcome == SPUTTERED]
-    below = [
-        r.energy_ev
-        for r in runs
-        if r.outcome not in (SPUTTERED, FAILED, UNDECIDED) and r.energy_ev < min(sputtered, default=math.inf)
-    ]
     return {
         "sheet": record["sheet"],
         "site": site.label,
         "atoms": len(sheet),
-        "sputtering_bracket_ev": (max(below, default=math.nan), min(sputtered, default=math.nan)),
+        "sputtering_bracket_ev": check_bracket(runs),
         "mlip_small_cell": mlip,
         "runs": [asdict(r) for r in runs],
         "md_steps": sum(r.steps for r in runs),
