@@ -64,6 +64,16 @@ def test_forces_are_the_energy_gradient(model, rattled):
 
 
 @pytest.mark.parametrize("model", MODELS)
+def test_the_energy_and_forces_calculator_gives_the_same_energy_and_forces(model, rattled):
+    """What dynamics and Hessians use (stress=False) is the same potential, only without the stress."""
+    full, lean = rattled.copy(), rattled.copy()
+    full.calc, lean.calc = mlip_calculator(model), mlip_calculator(model, stress=False)
+    assert lean.get_potential_energy() == pytest.approx(full.get_potential_energy(), abs=1e-6)
+    assert np.abs(lean.get_forces() - full.get_forces()).max() < 1e-6
+    assert np.abs(full.get_stress()).max() > 0  # the rattled cell is not at zero stress
+
+
+@pytest.mark.parametrize("model", MODELS)
 def test_relaxation_lowers_forces_and_records_the_model(model, rattled, tmp_path):
     settings = CalcSettings(mlip_model=model, fmax_ev_per_a=0.02, max_steps=100)
     atoms = rattled.copy()

@@ -525,7 +525,7 @@ def collision_calculator(settings: KickSettings):
     from nanophase.calculators.mlip_calc import mlip_calculator
     from nanophase.collisions import with_repulsion
 
-    return with_repulsion(mlip_calculator(settings.model), settings.repulsion)
+    return with_repulsion(mlip_calculator(settings.model, stress=False), settings.repulsion)
 
 
 def relaxed_sheet(slab: Atoms, calculator, settings: KickSettings, workdir: Path) -> tuple[Atoms, dict]:

@@ -42,14 +42,28 @@ def model_version(model: str) -> str:
     return importlib.metadata.version(MLIP_PACKAGES[model])
 
 
-def mlip_calculator(model: str):
-    """The ASE calculator of a pretrained universal potential, on the CPU."""
+def mlip_calculator(model: str, stress: bool = True):
+    """The ASE calculator of a pretrained universal potential, on the CPU. `stress=False`: energy and
+    forces only, for what needs no more (dynamics, finite-difference Hessians)."""
     if not mlip_available(model):
         raise MLIPUnavailable(f"{model}: not installed; {INSTALL_HINT}")
     if model == "chgnet":
         from chgnet.model.dynamics import CHGNetCalculator
 
-        return CHGNetCalculator(use_device="cpu", on_isolated_atoms="ignore")
+        if stress:
+            return CHGNetCalculator(use_device="cpu", on_isolated_atoms="ignore")
+
+        class EnergyForcesCHGNet(CHGNetCalculator):
+            """CHGNet's calculator computes stress and magnetic moments at every call, whatever was asked;
+            without them a 56-atom step costs 64-72 ms instead of 107 ms (1 thread), the same energy and
+            forces."""
+
+            implemented_properties = ("energy", "free_energy", "forces")
+
+            def calculate(self, atoms=None, properties=None, system_changes=None, task="ef"):
+                super().calculate(atoms, properties, system_changes, task="ef")
+
+        return EnergyForcesCHGNet(use_device="cpu", on_isolated_atoms="ignore")
     from sevenn.calculator import SevenNetCalculator
 
     return SevenNetCalculator("7net-0", device="cpu")
@@ -71,7 +85,7 @@ def mlip_hessian(atoms: Atoms, model: str, delta_a: float = 0.01) -> np.ndarray:
     """
     trial = atoms.copy()
     trial.set_constraint()
-    trial.calc = mlip_calculator(model)
+    trial.calc = mlip_calculator(model, stress=False)
     fixed = set(fixed_indices(atoms))
     n = 3 * len(atoms)
     hessian = np.eye(n) * DEFAULT_CURVATURE
