@@ -63,7 +63,7 @@ def test_forces_are_the_energy_gradient(model, rattled):
         assert -(energies[0] - energies[1]) / (2 * step) == pytest.approx(forces[index, axis], abs=0.02)
 
 
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model", MODELS[:1])  # chgnet: the one whose calculator computes more than asked
 def test_the_energy_and_forces_calculator_gives_the_same_energy_and_forces(model, rattled):
     """What dynamics and Hessians use (stress=False) is the same potential, only without the stress."""
     full, lean = rattled.copy(), rattled.copy()
