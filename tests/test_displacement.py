@@ -16,7 +16,14 @@ from nanophase import displacement as dd
 from nanophase.bulk import read_bulk
 from nanophase.calculators import CalcSettings
 from nanophase.calculators.mlip_calc import mlip_available, mlip_calculator
-from nanophase.collisions import COULOMB_EV_A, RepulsionRange, ZBLRepulsion, with_repulsion, zbl_energy
+from nanophase.collisions import (
+    COULOMB_EV_A,
+    RepulsionRange,
+    ZBLRepulsion,
+    close_pairs,
+    with_repulsion,
+    zbl_energy,
+)
 from nanophase.config import load_config
 from nanophase.study import Study
 
@@ -45,6 +52,24 @@ def test_zbl_pair_energy_by_hand_and_forces_are_its_gradient():
         plus.calc, minus.calc = ZBLRepulsion(), ZBLRepulsion()
         gradient = (plus.get_potential_energy() - minus.get_potential_energy()) / (2 * step)
         assert forces[1, axis] == pytest.approx(-gradient, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["CdSe-zb", "CdSe-wz"])
+def test_close_pairs_are_ases_neighbor_list(bulk, name):
+    """The KD-tree path (orthorhombic, periodic) and ASE's fallback (the hexagonal cell) list the same
+    ordered pairs, distances and minimum-image vectors, atoms outside the cell included."""
+    from ase.build import make_supercell
+    from ase.neighborlist import neighbor_list
+
+    crystal = make_supercell(bulk[name], 3 * np.eye(3))
+    crystal.rattle(0.4, seed=2)
+    crystal.positions[0] -= 1.5 * crystal.cell[0]
+    for cutoff in (1.2, 2.9):
+        expected, found = neighbor_list("ijdD", crystal, cutoff), close_pairs(crystal, cutoff)
+        order_expected, order_found = np.lexsort(expected[1::-1]), np.lexsort(found[1::-1])
+        assert len(found[0]) == len(expected[0]) and (cutoff < 2 or len(found[0]) > 100)
+        for mine, ase_value in zip(found, expected):
+            assert np.allclose(np.asarray(mine)[order_found], np.asarray(ase_value)[order_expected])
 
 
 def test_switch_range_is_checked():

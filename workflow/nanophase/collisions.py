@@ -27,6 +27,31 @@ ZBL_SCREENING_LENGTH_A = 0.46850  # 0.8854 a0
 ZBL_TERMS = ((0.18175, 3.19980), (0.50986, 0.94229), (0.28022, 0.40290), (0.02817, 0.20162))
 
 
+def close_pairs(atoms: Atoms, cutoff_a: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every ordered pair (i, j) closer than cutoff_a: i, j, distance, vector j - i (minimum image), the
+    same pairs as ase.neighborlist.neighbor_list("ijdD").
+
+    Collision dynamics asks this at every step (the repulsion, the overlap check). For the fully periodic
+    orthorhombic cells of the kicked sheets a KD-tree does it in 0.1 ms against ASE's 2-3 ms on 56 atoms
+    (5 % of a step); other cells, or a cutoff beyond half a cell length, go to ASE.
+    """
+    cell = atoms.cell.array
+    box = np.diag(cell).copy()
+    orthorhombic = bool(np.all(atoms.pbc)) and np.allclose(cell, np.diag(box))
+    if not orthorhombic or cutoff_a >= 0.5 * box.min():
+        return neighbor_list("ijdD", atoms, cutoff_a)
+    from scipy.spatial import cKDTree
+
+    wrapped = np.mod(atoms.positions, box)
+    wrapped[wrapped >= box] = 0.0  # np.mod of a tiny negative gives exactly box, outside the tree
+    pairs = cKDTree(wrapped, boxsize=box).query_pairs(cutoff_a, output_type="ndarray")
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]]).astype(int)
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(int)
+    vectors = atoms.positions[j] - atoms.positions[i]
+    vectors -= box * np.round(vectors / box)
+    return i, j, np.linalg.norm(vectors, axis=1), vectors
+
+
 def zbl_energy(r: np.ndarray, z1: np.ndarray, z2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """ZBL pair energy V(r) (eV) and dV/dr (eV/A) for atomic numbers z1, z2 at distances r (A)."""
     r = np.asarray(r, dtype=float)
@@ -78,7 +103,7 @@ class ZBLRepulsion(Calculator):
         super().calculate(atoms, properties, system_changes)
         numbers = self.atoms.numbers
         cutoff = self.repulsion.outer_fraction * 2 * float(covalent_radii[numbers].max())
-        i, j, d, vectors = neighbor_list("ijdD", self.atoms, cutoff)
+        i, j, d, vectors = close_pairs(self.atoms, cutoff)
         r_in, r_out = self.repulsion.radii(numbers[i], numbers[j])
         near = d < r_out
         i, j, d, vectors, r_in, r_out = i[near], j[near], d[near], vectors[near], r_in[near], r_out[near]
