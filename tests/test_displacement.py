@@ -68,7 +68,7 @@ def test_close_pairs_are_ases_neighbor_list(bulk, name):
         expected, found = neighbor_list("ijdD", crystal, cutoff), close_pairs(crystal, cutoff)
         order_expected, order_found = np.lexsort(expected[1::-1]), np.lexsort(found[1::-1])
         assert len(found[0]) == len(expected[0]) and (cutoff < 2 or len(found[0]) > 100)
-        for mine, ase_value in zip(found, expected):
+        for mine, ase_value in zip(found, expected, strict=True):
             assert np.allclose(np.asarray(mine)[order_found], np.asarray(ase_value)[order_expected])
 
 
