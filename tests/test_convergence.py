@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from ase import Atoms
 from ase.io import read
 
 from nanophase.calculators.mlip_calc import mlip_available
@@ -200,3 +201,73 @@ def test_margin_point_is_the_hull_difference_at_the_highest_common_composition(b
     e_wz = e0 + (e1 - e0) * (x - x0) / (x1 - x0)
     assert point["quantities"][0] == pytest.approx(1000 * (per_cd["zincblende"][1] - e_wz))
     assert settings.tolerance("margin") == 10.0
+
+
+def test_the_dft_tier_is_frozen_at_the_table_rows_own_structures():
+    """The default study's bars: the wurtzite sheet, its single top-surface vacancy and trigonal Se; the
+    bare substrate, the 1 ML rock-salt and zinc blende stacks and the zinc blende shell bulk; for the
+    margin both phases' pristine sheets (the vacuum series' hosts) and every sheet of the table's hulls."""
+    from nanophase.config import load_config
+    from nanophase.convergence import study_geometries
+    from nanophase.study import Study
+
+    study = Study.from_config(load_config("config/config.yaml"))
+    geometries = study_geometries(study, "wz", {"wurtzite": "wz", "zincblende": "zb"})
+    assert geometries["vacancy"] == {"slab": "CdSe-wz-1120-3ml-1x1", "vacancy": "CdSe-wz-1120-3ml-1x1_vSe-top-1-a",
+                                     "anion_solid": "Se-trigonal"}  # fmt: skip
+    assert geometries["interface"] == {"bare": "PbS-100-2L-1x1", "rs": "PbS-100-2L-1x1_rsCdS1-zbCdS0-top",
+                                       "zb": "PbS-100-2L-1x1_rsCdS0-zbCdS1-top", "shell": "CdS-zb"}  # fmt: skip
+    margin = geometries["margin"]
+    assert (
+        margin["wurtzite"] == "CdSe-wz-1120-3ml-1x1" and margin["zincblende"] == "CdSe-zb-001-3ml-1x1-Cdterm"
+    )
+    sheets = [name for role, name in margin.items() if ":" in role]
+    assert len(sheets) == 2 * (1 + 5) and set(sheets) <= set(study.structure_names())
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_a_frozen_point_is_the_study_structures_own_energy_difference(bulk, tmp_path):
+    """With the study's relaxed structures given (here: rattled ones, the potential standing in for the DFT
+    code), a cutoff point is computed at exactly those geometries, and E_f is their energy difference."""
+    from nanophase.calculators.mlip_calc import mlip_calculator
+    from nanophase.calculators.records import structure_hash
+    from nanophase.convergence import top_vacancy
+
+    _, context = context_for(bulk, dft=CalcSettings(mlip_model="chgnet"))
+    context.dft_backend = "mlip"
+    slab = build_slab(bulk["CdSe-wz"], context.slab)
+    slab.rattle(0.05, seed=3)
+    vacancy = top_vacancy(slab, "Se")
+    solid = primitive_cell(bulk["Se-trigonal"])
+    context.frozen = {"slab": slab, "vacancy": vacancy, "anion_solid": solid}
+    series = run_series(context, "vacancy", "encut_ev", [200.0], tmp_path)
+    assert series["geometry"] == "study's relaxed structures"
+    host = read_record(tmp_path / "slab-encut_ev-200" / "record.json")
+    assert host.input_hash == structure_hash(slab)
+    energies = {}
+    for key, atoms in (("slab", slab), ("vacancy", vacancy), ("solid", solid)):
+        atoms = atoms.copy()
+        atoms.calc = mlip_calculator("chgnet")
+        energies[key] = atoms.get_potential_energy()
+    expected = energies["vacancy"] + energies["solid"] / len(solid) - energies["slab"]
+    assert series["points"][0]["quantities"][0] == pytest.approx(expected, abs=1e-4)
+    assert not (tmp_path / "slab-base").exists()  # nothing relaxed with the potential
+
+
+def test_margin_facets_keep_the_sheets_of_the_tables_hull_segment():
+    """Wurtzite sheets at Se/Cd 1, 5/6, 2/3 and 1/3 (eV per Cd -6, -5, -5.7, -5), the 5/6 one above the
+    hull: at the zinc blende sheet's 3/4 the table reads the wurtzite hull between 2/3 and 1; zinc blende
+    keeps the two vertices of its last segment, not the sheet at 1/4."""
+    from nanophase.convergence import margin_facets
+
+    sheets = {
+        "wurtzite:pristine": ("Cd6Se6", -6.0), "wurtzite:top-1": ("Cd6Se5", -5.0),
+        "wurtzite:layer-top": ("Cd6Se4", -5.7), "wurtzite:layer-both": ("Cd6Se2", -5.0),
+        "zincblende:pristine": ("Cd4Se3", -4.0), "zincblende:layer-top": ("Cd4Se2", -4.0),
+        "zincblende:layer-both": ("Cd4Se1", -3.9),
+    }  # fmt: skip
+    records = {role: record(role, formula, 6.0 * energy) for role, (formula, energy) in sheets.items()}
+    frozen = {role: Atoms() for role in [*sheets, "wurtzite", "zincblende"]}
+    kept = margin_facets(frozen, records, "Se")
+    assert sorted(kept) == sorted(["wurtzite", "zincblende", "wurtzite:pristine", "wurtzite:layer-top",
+                                   "zincblende:pristine", "zincblende:layer-top"])  # fmt: skip

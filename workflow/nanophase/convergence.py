@@ -11,12 +11,15 @@ Slab thickness, lateral supercell (the vacancy concentration) and substrate thic
 structure: those series run on the machine-learned potential (relaxations; cheap), which says how large
 the model has to be, not a DFT number. Vacuum, plane-wave cutoff and k-point density change what the DFT
 calculation resolves around a fixed structure: those run on the study's DFT code, single points at one
-fixed geometry (the potential's relaxed structures of the study's size), the standard frozen-geometry
-convergence test. Vacuum belongs there because what it converges is electrostatic - the dipole field and
-the density's tail across the gap - which a potential with a 5-6 A cutoff and no long-range term cannot
-see: on the potential every vacuum beyond its cutoff gives the same energy to 1e-4 eV (measured). A
-series is converged at the first value after which every further change stays below its tolerance; the
-last change is the error bar, and a series that never settles says so.
+fixed geometry, the standard frozen-geometry convergence test. That geometry is the study's own
+DFT-relaxed structures (study_geometries: the very sheets, stacks and references of the table rows the
+bars go on), so that the study-setting point of a series reproduces the table's number and the bar is the
+sensitivity of that number; the potential's relaxed structures of the study's size only where the study
+computes no such structure. Vacuum belongs there because what it converges is electrostatic - the dipole
+field and the density's tail across the gap - which a potential with a 5-6 A cutoff and no long-range
+term cannot see: on the potential every vacuum beyond its cutoff gives the same energy to 1e-4 eV
+(measured). A series is converged at the first value after which every further change stays below its
+tolerance; the last change is the error bar, and a series that never settles says so.
 
 The thickness series of a stoichiometric sheet also gives its surface energy by the Fiorentini-Methfessel
 fit (V. Fiorentini and M. Methfessel, J. Phys.: Condens. Matter 8, 6525 (1996)): E_slab(N) = N e_bulk +
@@ -30,6 +33,7 @@ import json
 import math
 import shutil
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +60,7 @@ from nanophase.vacancies import VacancySettings, make_vacancy_structure, plan_va
 
 STRUCTURE_PARAMETERS = ("monolayers", "supercell", "substrate_layers")  # the potential's tier
 BASIS_PARAMETERS = ("encut_ev", "kpoint_length_a")  # the DFT tier: settings of the calculation
-FROZEN_GEOMETRY_PARAMETERS = ("vacuum_a", *BASIS_PARAMETERS)  # the DFT tier: at the potential's geometry
+FROZEN_GEOMETRY_PARAMETERS = ("vacuum_a", *BASIS_PARAMETERS)  # the DFT tier: at a fixed geometry
 # the series each quantity has (a stack's shell is 1 ML by definition: its thickness is the substrate's)
 # the phase margin has no thickness series: a sheet's thickness is what the phase competition studies (and
 # it changes the sheets' compositions), not a convergence parameter; nor a lateral one (pristine sheets)
@@ -71,6 +75,12 @@ QUANTITY_LABELS = {
     "margin": ("margin e(zincblende) - e(wurtzite) at equal Se/Cd (meV/Cd)",),
 }
 MARGIN_PHASES = ("wurtzite", "zincblende")
+# the structures a DFT-tier point of each quantity is computed at (SeriesContext.frozen, study_geometries)
+GEOMETRY_ROLES = {
+    "vacancy": ("slab", "vacancy", "anion_solid"),
+    "interface": ("bare", "rs", "zb", "shell"),
+    "margin": MARGIN_PHASES,  # the pristine sheets; the others are "<phase>:<name>" (margin_facets)
+}
 
 
 @dataclass(frozen=True)
@@ -215,6 +225,24 @@ class SeriesContext:
     stack: StackSettings | None = None
     # the phase margin: per phase, the compound's bulk and the sheet (same thickness, same compound)
     phase_sheets: dict[str, tuple[Atoms, SlabSettings]] = field(default_factory=dict)
+    # the DFT tier's fixed geometries where the study computed them (study_geometries): role -> the
+    # study's relaxed structure; a missing role is relaxed with the potential instead
+    frozen: dict[str, Atoms] = field(default_factory=dict)
+
+    def fixed_geometry(self, role: str, cache: PointCache, build, name: str) -> Atoms:
+        """The DFT tier's structure of `role`: the study's relaxed one, else `build()` relaxed with the
+        potential (cached as `name`)."""
+        if role in self.frozen:
+            return self.frozen[role]
+        return cache.relaxed(build(), self.potential, name)
+
+    def geometry_source(self, roles: tuple[str, ...]) -> str:
+        """What a DFT-tier point of these roles is computed at, for the table and the captions."""
+        if all(role in self.frozen for role in roles):
+            return "study's relaxed structures"
+        if any(role in self.frozen for role in roles):
+            return "study's relaxed structures, the rest the potential's"
+        return "potential's relaxed structures"
 
 
 def formula_units(slab: CalcRecord, bulk: CalcRecord) -> dict:
@@ -306,14 +334,17 @@ def vacancy_point(context: SeriesContext, cache: PointCache, parameter: str, val
     else:
         backend, task = context.dft_backend, "single-point"
         settings, bulk_label = dft_point_settings(context, parameter, value)
-        slab = cache.relaxed(build_slab(context.compound, context.slab), context.potential, "slab-base")
-        vacancy = cache.relaxed(top_vacancy(slab, context.species), context.potential, "vacancy-base")
+        slab = context.fixed_geometry(
+            "slab", cache, lambda: build_slab(context.compound, context.slab), "slab-base"
+        )
+        vacancy = context.fixed_geometry(
+            "vacancy", cache, lambda: top_vacancy(slab, context.species), "vacancy-base"
+        )
         slab, vacancy = frozen(slab, parameter, value), frozen(vacancy, parameter, value, host=slab)
         host = cache.compute(slab, settings, backend, task, f"slab-{label}")
         defect = cache.compute(vacancy, settings, backend, task, f"vacancy-{label}")
-        solid = cache.compute(
-            primitive_cell(context.anion_solid), settings, backend, task, f"anion-solid-{bulk_label}"
-        )
+        solid_atoms = context.frozen.get("anion_solid", primitive_cell(context.anion_solid))
+        solid = cache.compute(solid_atoms, settings, backend, task, f"anion-solid-{bulk_label}")
     require_same_settings(defect, host, solid)
     mu = solid.energy_ev / solid.n_atoms
     point = {
@@ -347,13 +378,14 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
         backend, task = context.dft_backend, "single-point"
         settings, bulk_label = dft_point_settings(context, parameter, value)
         geometries = {
-            key: frozen(cache.relaxed(atoms, context.potential, f"{key}-base"), parameter, value)
+            key: frozen(
+                context.fixed_geometry(key, cache, lambda atoms=atoms: atoms, f"{key}-base"), parameter, value
+            )
             for key, atoms in geometries.items()
         }
         names = {key: f"{key}-{label}" for key in geometries}
-        shell = cache.compute(
-            primitive_cell(context.shell_zb), settings, backend, task, f"shell-bulk-{bulk_label}"
-        )
+        shell_atoms = context.frozen.get("shell", primitive_cell(context.shell_zb))
+        shell = cache.compute(shell_atoms, settings, backend, task, f"shell-bulk-{bulk_label}")
     records = {
         key: cache.compute(atoms, settings, backend, task, names[key]) for key, atoms in geometries.items()
     }
@@ -375,11 +407,13 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
 def margin_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
     """The wurtzite-zinc blende margin (meV per cation) at one value of a frozen-geometry parameter.
 
-    Each phase's sheet and the same sheet without its top anion plane span that phase's lower hull over
-    x = anion/cation (nanophase.competition); the margin is e(zincblende) - e(wurtzite) at the highest x
-    both hulls reach (the least reduced composition both phases have: the zinc blende cation-terminated
-    sheet's own in the default study). At equal composition the reservoir terms of e(x) are the same for
-    both phases and cancel, so the margin needs no bulk reference: energies per cation of the sheets.
+    Each phase's sheets span its lower hull over x = anion/cation (nanophase.competition); the margin is
+    e(zincblende) - e(wurtzite) at the highest x both hulls reach (the least reduced composition both
+    phases have: the zinc blende cation-terminated sheet's own in the default study). The sheets are the
+    study's own that bound the table's hull segment there (context.frozen roles "<phase>:<name>", chosen by
+    margin_facets from the study's energies), else the phase's pristine sheet and the same sheet without
+    its top anion plane relaxed with the potential. At equal composition the reservoir terms of e(x) are
+    the same for both phases and cancel (they are linear in x), so the margin needs no bulk reference.
     """
     from nanophase.competition import ComparisonUnavailable, common_range, lower_hull
 
@@ -388,18 +422,20 @@ def margin_point(context: SeriesContext, cache: PointCache, parameter: str, valu
     hulls, records = {}, []
     for phase in MARGIN_PHASES:
         compound, sheet = context.phase_sheets[phase]
-        pristine = cache.relaxed(build_slab(compound, sheet), context.potential, f"{phase}-base")
-        reduced = cache.relaxed(
-            top_layer_removed(pristine, context.species), context.potential, f"{phase}-layer-base"
-        )
+        pristine = context.fixed_geometry(phase, cache, partial(build_slab, compound, sheet), f"{phase}-base")
+        sheets = {role: atoms for role, atoms in context.frozen.items() if role.startswith(f"{phase}:")}
+        if not sheets:
+            layer_removed = partial(top_layer_removed, pristine, context.species)
+            reduced = context.fixed_geometry(f"{phase}-layer", cache, layer_removed, f"{phase}-layer-base")
+            sheets = {phase: pristine, f"{phase}-layer": reduced}
         points = []
-        for key, atoms in ((phase, pristine), (f"{phase}-layer", reduced)):
+        for key, atoms in sheets.items():
             record = cache.compute(
                 frozen(atoms, parameter, value, host=pristine),
                 settings,
                 context.dft_backend,
                 "single-point",
-                f"{key}-{label}",
+                f"{key.replace(':', '-')}-{label}",
             )
             counts = composition(record)
             n_cation = sum(n for element, n in counts.items() if element != context.species)
@@ -444,7 +480,13 @@ def run_series(
     cache = PointCache(Path(folder), writer)
     point_of = {"vacancy": vacancy_point, "interface": interface_point, "margin": margin_point}[quantity]
     points = [point_of(context, cache, parameter, value) for value in values]
-    return {"quantity": quantity, "parameter": parameter, "tier": tier(parameter), "points": points}
+    geometry = (
+        context.geometry_source(GEOMETRY_ROLES[quantity])
+        if tier(parameter) == "dft"
+        else "potential's relaxations at each value"
+    )
+    return {"quantity": quantity, "parameter": parameter, "tier": tier(parameter), "geometry": geometry,
+            "points": points}  # fmt: skip
 
 
 def series_rows(series: dict, tolerance: float, study_value) -> list[dict]:
@@ -466,6 +508,7 @@ def series_rows(series: dict, tolerance: float, study_value) -> list[dict]:
                 "quantity": label,
                 "parameter": series["parameter"],
                 "tier": series["tier"],
+                "geometry": series.get("geometry", ""),
                 "values": " / ".join(format_value(v) for v in values),
                 "results": " / ".join(f"{q:.3f}" for q in quantities),
                 "tolerance": tolerance,
@@ -558,6 +601,70 @@ def margin_sheets(
     return {}
 
 
+def study_geometries(study, sheet: str, margin: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per quantity, the study's structures its DFT-tier points are computed at (role -> structure name):
+    the structures of the table rows that carry the bar, so the series' point at the study's settings is
+    the table's number. A quantity whose structures the study does not compute is left out (its points
+    use the potential's relaxed structures, and the table says so).
+
+    `study`: nanophase.study.Study; `sheet`: the convergence sheet's slabs key; `margin`: phase -> slabs
+    key of the margin's sheets (margin_sheets).
+    """
+    models = {model.key: model for model in study.slabs}
+    geometries: dict[str, dict[str, str]] = {}
+    model = models.get(sheet)
+    if model is not None and model.key in study.references:
+        species = model.vacancy_settings.species
+        single = next(
+            (v for v in model.vacancies if "surface-top" in v.series.split(";") and len(v.removed) == 1), None
+        )
+        if single is not None:
+            solid = study.references[model.key].solids[species]
+            geometries["vacancy"] = {"slab": model.name, "vacancy": single.name, "anion_solid": solid}
+    interfaces = study.interfaces
+    if interfaces is not None:
+        stacks = {(s.n_rocksalt, s.n_zincblende, s.faces): name
+                  for s, name in zip(interfaces.stacks, interfaces.names, strict=True)}  # fmt: skip
+        rocksalt, zincblende = stacks.get((1, 0, "top")), stacks.get((0, 1, "top"))
+        if rocksalt and zincblende:
+            geometries["interface"] = {"bare": interfaces.bare_name, "rs": rocksalt, "zb": zincblende,
+                                       "shell": interfaces.zincblende_shell}  # fmt: skip
+    sheets = {}
+    for phase, key in margin.items():  # the pristine sheet (the vacuum series' host) and every sheet
+        members = [models[key].name, *(spec.name for spec in models[key].vacancies)]
+        sheets.update({phase: models[key].name, **{f"{phase}:{name}": name for name in members}})
+    if sheets:
+        geometries["margin"] = sheets
+    return geometries
+
+
+def margin_facets(frozen: dict[str, Atoms], records: dict[str, CalcRecord], species: str) -> dict[str, Atoms]:
+    """`frozen` with, of the margin's sheets ("<phase>:<name>" roles, whose study records are `records`),
+    only the two per phase that bound that phase's lower hull segment at the highest composition both
+    hulls reach: the sheets the phase competition table reads its margin between (the hull of e per cation
+    over x has the same vertices as the raw energy per cation: the reservoir terms are linear in x)."""
+    from nanophase.competition import ComparisonUnavailable, common_range, lower_hull
+
+    hulls = {}
+    for phase in MARGIN_PHASES:
+        roles = [role for role in records if role.startswith(f"{phase}:")]
+        points = []
+        for role in roles:
+            counts = composition(records[role])
+            n_cation = sum(n for element, n in counts.items() if element != species)
+            points.append((counts.get(species, 0) / n_cation, records[role].energy_ev / n_cation))
+        x, e = (np.array(values) for values in zip(*points, strict=True))
+        hulls[phase] = lower_hull(x, e, roles)
+    overlap = common_range(*hulls.values())
+    if overlap is None:
+        raise ComparisonUnavailable("the study's sheets of the two phases share no composition")
+    kept = set()
+    for hull in hulls.values():
+        segment = int(np.clip(np.searchsorted(hull.x, overlap[1] - 1e-9) - 1, 0, max(len(hull.x) - 2, 0)))
+        kept.update(hull.names[segment : segment + 2])
+    return {role: atoms for role, atoms in frozen.items() if ":" not in role or role in kept}
+
+
 def surface_energy_fit(series: dict) -> list[dict]:
     """The thickness series' pristine sheets: the naive surface energy against the bulk calculation at
     each N beside the Fiorentini-Methfessel fit over all N (empty for a non-stoichiometric sheet)."""
@@ -602,10 +709,12 @@ def error_bars(table: pd.DataFrame) -> dict[str, dict]:
     for label, rows in table.groupby("quantity", sort=False):
         parts = dict(zip(rows["parameter"], rows["error at the study setting"].astype(float), strict=True))
         known = {parameter: error for parameter, error in parts.items() if math.isfinite(error)}
+        frozen_at = rows.loc[rows["tier"] == "dft", "geometry"] if "geometry" in rows else []
         bars[label] = {
             "error": math.sqrt(sum(error * error for error in known.values())) if known else math.nan,
             "parts": known,
             "missing": sorted(set(parts) - set(known)),
+            "geometry": "; ".join(sorted(set(frozen_at))),
         }
     return bars
 
@@ -660,14 +769,16 @@ def error_bar_note(bars: dict[str, dict]) -> str:
     for label, bar in bars.items():
         made_of = ", ".join(f"{parameter} {error:.3g}" for parameter, error in bar["parts"].items())
         missing = f"; no next value for {', '.join(bar['missing'])}" if bar["missing"] else ""
-        parts.append(f"{label}: +/- {bar['error']:.3g} ({made_of}{missing})")
+        frozen_at = f"; vacuum, cutoff and k at the {bar['geometry']}" if bar.get("geometry") else ""
+        parts.append(f"{label}: +/- {bar['error']:.3g} ({made_of}{missing}{frozen_at})")
     return (
         "Error bars (+/- columns): the quadrature sum, over the convergence series, of the change from the "
         "study's setting to the next value (results/convergence/tables/convergence.*), on the rows those "
-        "series computed only - " + "; ".join(parts) + ". They are sensitivities measured on the "
-        "potential's relaxed structures (sizes) and at the potential's geometry (vacuum, cutoff, k-points; "
-        "the margin from each phase's pristine and top-layer-removed sheets), not on this table's "
-        "DFT-relaxed structures."
+        "series computed only - " + "; ".join(parts) + ". Sensitivities: the sizes (thickness, lateral "
+        "cell, substrate layers) on the potential's relaxed structures, vacuum, cutoff and k-points as "
+        "single points at the study's own relaxed structures of those rows (where the study computes them), "
+        "so that their study-setting point is the table's number; the margin's from each phase's pristine "
+        "and top-layer-removed sheets."
     )
 
 
@@ -679,8 +790,10 @@ def convergence_caption(note: str, dft: CalcSettings, model: str) -> str:
         "the study's value to the next one (the error bar of the study's number), 'last change' that of "
         "the last two values. Tier 'potential': structures relaxed with the machine-learned potential "
         f"{model} (how large the model must be, not a DFT number); tier 'dft': {dft.functional} single "
-        "points at the potential's geometry of the study's size (frozen-geometry test of vacuum, cutoff and "
-        "k-point density, n_i = ceil(L / |a_i|); vacuum is electrostatic, beyond a potential's reach). E_f: "
+        "points at a fixed geometry, column 'geometry': the study's own relaxed structures of the rows that "
+        "carry the bars where the study computes them, else the potential's of the study's size "
+        "(frozen-geometry test of vacuum, cutoff and k-point density, n_i = ceil(L / |a_i|); vacuum is "
+        "electrostatic, beyond a potential's reach). E_f: "
         "one top-surface anion vacancy at the anion-rich limit (the elemental solid computed with the "
         "point's settings); E_int: one monolayer of rock-salt or zinc blende shell on "
         f"the substrate, against the bare substrate and the zinc blende shell bulk. {note}"

@@ -7,7 +7,12 @@ import sys
 from nanophase.bulk import atom_name
 from nanophase.calculators import CalcSettings, backend_choice, prerelax_choice
 from nanophase.calculators.job import Calculation
-from nanophase.convergence import ConvergenceSettings, margin_sheets
+from nanophase.convergence import (
+    ConvergenceSettings,
+    margin_sheets,
+    study_geometries,
+    tier,
+)
 from nanophase.particle_relax import ParticleRelaxSettings, relaxed_name
 from nanophase.outputs import FIGURE_STEMS, TABLE_STEMS
 from nanophase.study import TASKS, Study
@@ -431,3 +436,24 @@ def convergence_bulks(wildcards):
     for phase, key in CONVERGENCE_MARGIN.items():
         keys[f"phase-{phase}"] = config["slabs"][key]["bulk"]
     return {role: structure_path("bulk", key) for role, key in keys.items()}
+
+
+# per quantity, the study's structures its vacuum / cutoff / k-point points are frozen at (role -> name)
+CONVERGENCE_GEOMETRIES = study_geometries(STUDY, CONVERGENCE.sheet, CONVERGENCE_MARGIN)
+
+
+def convergence_inputs(wildcards):
+    """The bulks, and for a DFT-tier series the study's relaxed structures it is computed at (those
+    calculations run first: the bar is the sensitivity of the table's own structures).
+    """
+    quantity, parameter = wildcards.series.split("-", 1)
+    frozen = (
+        CONVERGENCE_GEOMETRIES.get(quantity, {}) if tier(parameter) == "dft" else {}
+    )
+    # the margin's sheets ("<phase>:<name>"): their study energies pick the table's hull segment
+    records = {role: name for role, name in frozen.items() if ":" in role}
+    return {
+        **convergence_bulks(wildcards),
+        **{f"frozen-{role}": final_path(name) for role, name in frozen.items()},
+        **{f"record-{role}": record_path(name) for role, name in records.items()},
+    }

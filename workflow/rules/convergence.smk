@@ -1,11 +1,12 @@
 # Convergence series (target `convergence`; in the main job with convergence.error_bars): one reported
 # quantity recomputed while one parameter changes; structure sizes on the machine-learned potential,
-# vacuum, cutoff and k-points on the study's DFT code at a fixed geometry. Physics in nanophase.convergence.
+# vacuum, cutoff and k-points on the study's DFT code at a fixed geometry (the study's relaxed structures).
+# Physics in nanophase.convergence.
 
 
 rule convergence_series:
     input:
-        unpack(convergence_bulks),
+        unpack(convergence_inputs),
     output:
         f"{CONVERGENCE_DIR}/{{series}}.json",
     log:
