@@ -286,6 +286,19 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     assert barred[VACANCY_BAR].iloc[0] == pytest.approx(vacancy_bar)
     assert table(folder, "interface_energies")[INTERFACE_BAR].notna().all()  # the stacks are 1 ML each
     assert set(competition.loc[competition[MARGIN_BAR].notna(), "series"]) == {"pristine"}
+    # the cutoff series is frozen at the table rows' own GPAW-relaxed structures: its point at the study's
+    # 200 eV is the table's number (a fresh SCF at the final geometry against the relaxation's last one)
+    at_study = {
+        quantity: next(p for p in json.loads((folder / "results" / "convergence" / f"{quantity}-encut_ev.json")
+                                             .read_text())["points"] if p["value"] == 200.0)["quantities"]
+        for quantity in ("vacancy", "interface", "margin")
+    }  # fmt: skip
+    assert at_study["vacancy"][0] == pytest.approx(barred["E_f Se-rich (eV/vacancy)"].iloc[0], abs=0.01)
+    stacks = table(folder, "interface_energies").set_index(["n_rs", "n_zb"])["E_int (meV/A^2)"]
+    assert at_study["interface"] == pytest.approx([stacks.loc[(1, 0)], stacks.loc[(0, 1)]], abs=0.5)
+    margin_row = competition[competition[MARGIN_BAR].notna()]
+    assert abs(at_study["margin"][0]) == pytest.approx(margin_row["margin (meV/Cd)"].iloc[0], abs=2.0)
+    assert set(series["geometry"][series["tier"] == "dft"]) == {"study's relaxed structures"}
     mu_map = table(folder, "phase_map")
     assert mu_map["dmu_Se (eV)"].max() == pytest.approx(0.0)
     assert set(mu_map["favoured phase"]) <= {"wurtzite", "zincblende", "equal"}
