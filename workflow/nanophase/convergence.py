@@ -640,10 +640,11 @@ def study_geometries(study, sheet: str, margin: dict[str, str]) -> dict[str, dic
 
 def margin_facets(frozen: dict[str, Atoms], records: dict[str, CalcRecord], species: str) -> dict[str, Atoms]:
     """`frozen` with, of the margin's sheets ("<phase>:<name>" roles, whose study records are `records`),
-    only the two per phase that bound that phase's lower hull segment at the highest composition both
-    hulls reach: the sheets the phase competition table reads its margin between (the hull of e per cation
-    over x has the same vertices as the raw energy per cation: the reservoir terms are linear in x)."""
-    from nanophase.competition import ComparisonUnavailable, common_range, lower_hull
+    only those the phase competition table reads its margin from: per phase the hull vertex at the highest
+    composition both hulls reach, or the two that bound the hull segment there (the hull of e per cation
+    over x has the same vertices as that of the raw energy per cation: the reservoir terms are linear in
+    x)."""
+    from nanophase.competition import X_TOL, ComparisonUnavailable, common_range, lower_hull
 
     hulls = {}
     for phase in MARGIN_PHASES:
@@ -660,7 +661,11 @@ def margin_facets(frozen: dict[str, Atoms], records: dict[str, CalcRecord], spec
         raise ComparisonUnavailable("the study's sheets of the two phases share no composition")
     kept = set()
     for hull in hulls.values():
-        segment = int(np.clip(np.searchsorted(hull.x, overlap[1] - 1e-9) - 1, 0, max(len(hull.x) - 2, 0)))
+        vertex = np.flatnonzero(np.abs(hull.x - overlap[1]) < X_TOL)
+        if len(vertex):  # a sheet of exactly that composition: the hull is that sheet there
+            kept.add(hull.names[vertex[0]])
+            continue
+        segment = int(np.searchsorted(hull.x, overlap[1])) - 1
         kept.update(hull.names[segment : segment + 2])
     return {role: atoms for role, atoms in frozen.items() if ":" not in role or role in kept}
 

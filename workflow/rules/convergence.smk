@@ -15,6 +15,9 @@ rule convergence_series:
         "logs/benchmarks/convergence/{series}.tsv"
     wildcard_constraints:
         series="|".join(map(re.escape, CONVERGENCE_SERIES)) or "^$",
+    # a frozen-geometry series waits for the study's relaxations of its structures; once they exist it
+    # goes before the calculations still queued, beside them, instead of forming a tail after the last
+    priority: 5
     conda:
         CONDA_ENV
     threads: 1
