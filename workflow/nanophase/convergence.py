@@ -404,6 +404,13 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
     }
 
 
+def per_cation(record: CalcRecord, anion: str) -> tuple[float, float]:
+    """A sheet's point of the phase hulls: x = anion/cation and its energy per cation (eV)."""
+    counts = composition(record)
+    n_cation = sum(n for element, n in counts.items() if element != anion)
+    return counts.get(anion, 0) / n_cation, record.energy_ev / n_cation
+
+
 def margin_point(context: SeriesContext, cache: PointCache, parameter: str, value) -> dict:
     """The wurtzite-zinc blende margin (meV per cation) at one value of a frozen-geometry parameter.
 
@@ -437,9 +444,7 @@ def margin_point(context: SeriesContext, cache: PointCache, parameter: str, valu
                 "single-point",
                 f"{key.replace(':', '-')}-{label}",
             )
-            counts = composition(record)
-            n_cation = sum(n for element, n in counts.items() if element != context.species)
-            points.append((counts[context.species] / n_cation, record.energy_ev / n_cation, key))
+            points.append((*per_cation(record, context.species), key))
             records.append(record)
         x, e, names = zip(*points, strict=True)
         hulls[phase] = lower_hull(np.array(x), np.array(e), names)
@@ -649,11 +654,7 @@ def margin_facets(frozen: dict[str, Atoms], records: dict[str, CalcRecord], spec
     hulls = {}
     for phase in MARGIN_PHASES:
         roles = [role for role in records if role.startswith(f"{phase}:")]
-        points = []
-        for role in roles:
-            counts = composition(records[role])
-            n_cation = sum(n for element, n in counts.items() if element != species)
-            points.append((counts.get(species, 0) / n_cation, records[role].energy_ev / n_cation))
+        points = [per_cation(records[role], species) for role in roles]
         x, e = (np.array(values) for values in zip(*points, strict=True))
         hulls[phase] = lower_hull(x, e, roles)
     overlap = common_range(*hulls.values())
