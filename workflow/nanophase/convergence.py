@@ -343,7 +343,8 @@ def vacancy_point(context: SeriesContext, cache: PointCache, parameter: str, val
         slab, vacancy = frozen(slab, parameter, value), frozen(vacancy, parameter, value, host=slab)
         host = cache.compute(slab, settings, backend, task, f"slab-{label}")
         defect = cache.compute(vacancy, settings, backend, task, f"vacancy-{label}")
-        solid_atoms = context.frozen.get("anion_solid", primitive_cell(context.anion_solid))
+        frozen_solid = "anion_solid" in context.frozen  # primitive_cell only where the study has none
+        solid_atoms = context.frozen["anion_solid"] if frozen_solid else primitive_cell(context.anion_solid)
         solid = cache.compute(solid_atoms, settings, backend, task, f"anion-solid-{bulk_label}")
     require_same_settings(defect, host, solid)
     mu = solid.energy_ev / solid.n_atoms
@@ -384,7 +385,8 @@ def interface_point(context: SeriesContext, cache: PointCache, parameter: str, v
             for key, atoms in geometries.items()
         }
         names = {key: f"{key}-{label}" for key in geometries}
-        shell_atoms = context.frozen.get("shell", primitive_cell(context.shell_zb))
+        frozen_shell = "shell" in context.frozen  # primitive_cell only where the study has none
+        shell_atoms = context.frozen["shell"] if frozen_shell else primitive_cell(context.shell_zb)
         shell = cache.compute(shell_atoms, settings, backend, task, f"shell-bulk-{bulk_label}")
     records = {
         key: cache.compute(atoms, settings, backend, task, names[key]) for key, atoms in geometries.items()
@@ -783,8 +785,8 @@ def error_bar_note(bars: dict[str, dict]) -> str:
         "series computed only - " + "; ".join(parts) + ". Sensitivities: the sizes (thickness, lateral "
         "cell, substrate layers) on the potential's relaxed structures, vacuum, cutoff and k-points as "
         "single points at the study's own relaxed structures of those rows (where the study computes them), "
-        "so that their study-setting point is the table's number; the margin's from each phase's pristine "
-        "and top-layer-removed sheets."
+        "so that their study-setting point is the table's number; the margin's from the sheets the "
+        "phase competition reads it from (each phase's hull at that composition)."
     )
 
 
