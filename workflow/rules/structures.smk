@@ -43,10 +43,10 @@ for model in STUDY.slabs:
             list(slab_outputs(model).values()),
         log:
             f"logs/structures/slab/{model.name}.log",
-        localrule: True
         # the knock-on kicks start from this sheet: first, so that they run beside the DFT jobs (the
         # calculations read their own copies; without it the scheduler left this 1 s job for 20 minutes)
         priority: 10
+        localrule: True
         conda:
             CONDA_ENV
         params:
