@@ -6,12 +6,16 @@ Prints a table and writes it to benchmarks/results/<name>.md. Run from the repos
     .venv/bin/python benchmarks/bench_study.py screening config/paper.yaml config/screening.yaml
 
 Baselines measured in the same run: the structures-only run (`snakemake structures`, the same
-start-up and planning without DFT), the sum of the calculations' own wall times (what one core
-after another would need; total / sum shows how well the jobs share the cores), and - for a DFT study
-that pre-relaxes with a potential (the default, `calculator.prerelax: auto`) - the same study with every
-DFT relaxation started cold (`prerelax: none`): the ratio of the two wall times (goal <= 0.5) and how
-far the vacancy formation and interface energies of the two runs are apart (goal 0.05 eV, 3 meV/A^2).
-Pass --no-cold to skip the cold run.
+start-up and planning without DFT) and the sum of the calculations' own wall times (what one core
+after another would need; total / sum shows how well the jobs share the cores).
+
+The pre-relaxation comparison (issue 11), for a DFT study that pre-relaxes with a potential (the default,
+`calculator.prerelax: auto`): the study's DFT stage - every calculation and the tables, without the
+knock-on dynamics and the convergence series, which do not depend on how a relaxation starts and would
+hide the difference - run twice from an empty folder, as set up and with every DFT relaxation started
+cold (`prerelax: none`): the ratio of the two wall times (goal <= 0.5), their ionic steps, and how far
+the vacancy formation and interface energies of the two runs are apart (goal 0.05 eV, 3 meV/A^2).
+Written to benchmarks/results/<name>_prerelax.md. Pass --no-cold to skip it, --cold-only to run it alone.
 """
 
 from __future__ import annotations
@@ -33,13 +37,17 @@ from _publish import publish  # benchmarks/_publish.py, beside this script
 REPO = Path(__file__).resolve().parents[1]
 TARGETS_S = {"default_study": 15 * 60}
 COLD_RATIO_GOAL = 0.5
+# the study's DFT stage: every calculation, table and figure, without the knock-on dynamics and the
+# convergence series (neither depends on how a DFT relaxation starts); and its cold start
+DFT_STAGE = {"knockon": {"dynamics": {"enabled": False}}, "convergence": {"error_bars": False}}
+COLD_START = {"calculator": {"prerelax": "none"}}
 # what the pre-relaxed run's tables may differ from the cold run's (issue 11): eV per vacancy, meV/A^2
 AGREEMENT = {"vacancy_formation": ("E_f", 0.05), "interface_energies": ("E_int (meV/A^2)", 3.0)}
 
 
-def study_configs(sources: list[str], scratch: Path, cold: bool = False) -> list[Path]:
-    """Copies of the configs with absolute bulk paths, so that the study runs in the scratch folder;
-    `cold` adds an overlay that starts every DFT relaxation from the cut geometry."""
+def study_configs(sources: list[str], scratch: Path, *overlays: dict) -> list[Path]:
+    """Copies of the configs with absolute bulk paths, so that the study runs in the scratch folder, and
+    the `overlays` (config/screening.yaml's kind: `overlay: true`) after them."""
     paths = []
     for index, source in enumerate(sources):
         config = yaml.safe_load((REPO / source).read_text())
@@ -47,9 +55,9 @@ def study_configs(sources: list[str], scratch: Path, cold: bool = False) -> list
             entry["file"] = str(REPO / entry["file"])
         paths.append(scratch / f"config{index}.yaml")
         paths[-1].write_text(yaml.safe_dump(config))
-    if cold:
-        paths.append(scratch / "cold.yaml")
-        paths[-1].write_text(yaml.safe_dump({"overlay": True, "calculator": {"prerelax": "none"}}))
+    for index, overlay in enumerate(overlays):
+        paths.append(scratch / f"overlay{index}.yaml")
+        paths[-1].write_text(yaml.safe_dump({"overlay": True, **overlay}))
     return paths
 
 
@@ -111,20 +119,24 @@ def snakemake(scratch: Path, configs: list[Path], *args: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    arguments = [a for a in sys.argv[1:] if a != "--no-cold"]
-    name = arguments[0] if arguments else "default_study"
-    sources = arguments[1:] or ["config/config.yaml"]
+def empty_folder(name: str) -> Path:
     scratch = REPO / "benchmarks" / "scratch" / name
-    cores = os.cpu_count() or 1
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    structures_s = snakemake(scratch, study_configs(sources, scratch), "structures", "--cores", str(cores))
-    shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
-    # the README's main command: every calculation, table and figure
-    total_s = snakemake(scratch, study_configs(sources, scratch), "--cores", str(cores))
-    records = [json.loads(p.read_text()) for p in scratch.glob("results/calcs/*/*/record.json")]
+    return scratch
+
+
+def calculation_records(scratch: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in scratch.glob("results/calcs/*/*/record.json")]
+
+
+def main_command_rows(name: str, sources: list[str], cores: str) -> list[tuple[str, str, str]]:
+    """The README's main command from an empty folder, against `snakemake structures` in the same run."""
+    scratch = empty_folder(name)
+    structures_s = snakemake(scratch, study_configs(sources, scratch), "structures", "--cores", cores)
+    scratch = empty_folder(name)
+    total_s = snakemake(scratch, study_configs(sources, scratch), "--cores", cores)
+    records = calculation_records(scratch)
     calc_sum_s = sum(r["wall_time_s"] for r in records)
     slowest = max(records, key=lambda r: r["wall_time_s"])
     steps = sum(r["ionic_steps"] for r in records)
@@ -132,7 +144,7 @@ def main() -> None:
     tables = sorted(p.name for p in scratch.glob("results/**/tables/*.csv"))
     figures = sorted(p.name for p in scratch.glob("results/**/figures/*.png"))
     target = TARGETS_S.get(name)
-    rows = [
+    return [
         (
             f"`snakemake --cores all`, {' + '.join(sources)}, empty folder",
             f"{total_s:.0f} s ({total_s / 60:.1f} min)",
@@ -155,41 +167,73 @@ def main() -> None:
         ("DFT relaxations pre-relaxed with", prerelax, ""),
         *part_rows(scratch, total_s),
     ]
-    if prerelax != "none" and "--no-cold" not in sys.argv:
-        cold = scratch.with_name(f"{name}-cold")
-        shutil.rmtree(cold, ignore_errors=True)
-        cold.mkdir(parents=True)
-        cold_s = snakemake(cold, study_configs(sources, cold, cold=True), "--cores", str(cores))
-        cold_steps = sum(
-            json.loads(p.read_text())["ionic_steps"] for p in cold.glob("results/calcs/*/*/record.json")
-        )
-        rows += [
-            ("baseline, same run: the same study, every DFT relaxation cold (`prerelax: none`)",
-             f"{cold_s:.0f} s ({cold_s / 60:.1f} min), {cold_steps} ionic steps",
-             f"ratio {total_s / cold_s:.2f} (goal <= {COLD_RATIO_GOAL})"),
-        ]  # fmt: skip
-        for stem, difference in largest_differences(scratch, cold).items():
-            column, goal = AGREEMENT[stem]
-            unit = "meV/A^2" if "meV" in column else "eV"
-            rows.append(
-                (
-                    f"{stem}: largest |pre-relaxed - cold| of the {column} columns",
-                    f"{difference:.3f} {unit}",
-                    f"goal <= {goal:g} {unit}",
-                )
+
+
+def prerelax_rows(name: str, sources: list[str], cores: str) -> list[tuple[str, str, str]]:
+    """The study's DFT stage as set up against the same stage with every DFT relaxation started cold,
+    both from an empty folder in this run; empty where the study does not pre-relax."""
+    warm = empty_folder(f"{name}-dft-stage")
+    warm_s = snakemake(warm, study_configs(sources, warm, DFT_STAGE), "--cores", cores)
+    prerelax = yaml.safe_load((warm / "results" / "config.yaml").read_text())["calculator"]["prerelax"]
+    if prerelax == "none":
+        print(f"{name}: the study does not pre-relax (calculator.prerelax: none); no comparison")
+        return []
+    cold = empty_folder(f"{name}-dft-stage-cold")
+    cold_s = snakemake(cold, study_configs(sources, cold, DFT_STAGE, COLD_START), "--cores", cores)
+    warm_steps, cold_steps = (sum(r["ionic_steps"] for r in calculation_records(f)) for f in (warm, cold))
+    rows = [
+        (
+            f"DFT stage (no kicks, no convergence series), DFT relaxations pre-relaxed with {prerelax}",
+            f"{warm_s:.0f} s ({warm_s / 60:.1f} min), {warm_steps} ionic steps",
+            "",
+        ),
+        (
+            "baseline, same run: the same stage, every DFT relaxation cold (`prerelax: none`)",
+            f"{cold_s:.0f} s ({cold_s / 60:.1f} min), {cold_steps} ionic steps",
+            f"ratio {warm_s / cold_s:.2f} (goal <= {COLD_RATIO_GOAL}); steps {warm_steps / cold_steps:.2f}",
+        ),
+    ]
+    for stem, difference in largest_differences(warm, cold).items():
+        column, goal = AGREEMENT[stem]
+        unit = "meV/A^2" if "meV" in column else "eV"
+        rows.append(
+            (
+                f"{stem}: largest |pre-relaxed - cold| of the {column} columns",
+                f"{difference:.3f} {unit}",
+                f"goal <= {goal:g} {unit}",
             )
-    stamp = (
-        f"{datetime.date.today()}, {platform.machine()}, {cores} cores, Python {platform.python_version()}"
-    )
+        )
+    return rows
+
+
+def publish_rows(rows: list[tuple[str, str, str]], title: str, stem: str, cores: str) -> None:
+    machine = f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    stamp = f"{datetime.date.today()}, {machine}"
     lines = [
-        f"# {name}: {' + '.join(sources)} end to end ({stamp})",
+        f"# {title} ({stamp})",
         "",
         "| measurement | value | target / ratio |",
         "|---|---|---|",
         *(f"| {a} | {b} | {c} |" for a, b, c in rows),
         "",
     ]
-    publish(lines, name)
+    publish(lines, stem)
+
+
+def main() -> None:
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    name = arguments[0] if arguments else "default_study"
+    sources = arguments[1:] or ["config/config.yaml"]
+    cores = str(os.cpu_count() or 1)
+    if "--cold-only" not in flags:
+        rows = main_command_rows(name, sources, cores)
+        publish_rows(rows, f"{name}: {' + '.join(sources)} end to end", name, cores)
+    if "--no-cold" not in flags:
+        rows = prerelax_rows(name, sources, cores)
+        if rows:
+            title = f"{name}: {' + '.join(sources)}, DFT stage pre-relaxed against cold"
+            publish_rows(rows, title, f"{name}_prerelax", cores)
 
 
 if __name__ == "__main__":
