@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from nanophase.calculators import backend_choice, prerelax_choice, resolve_backend
@@ -13,7 +15,9 @@ from nanophase.calculators.records import CalcRecord, UnconvergedError, new_reco
 from nanophase.calculators.settings import (
     PRESETS,
     CalcSettings,
+    hexagonal_net,
     kpoint_mesh,
+    kpoint_style,
     periodic_directions,
     sampling_lengths,
 )
@@ -82,6 +86,59 @@ def test_quick_preset_samples_slabs_and_bulk_at_one_density(bulk):
     assert records[0].fingerprint == records[1].fingerprint
     assert records[0].kpoints == [2, 2, 1] and records[1].kpoints == [3, 3, 3]
     assert "bulk_kpoint_length_a" not in quick.to_dict()
+
+
+def strained_zincblende_shell(bulk, normal_a: float):
+    """The primitive cell of zinc blende CdS held at the PbS(100) in-plane lattice with normal c: body-
+    centred tetragonal, its angles ~120/120/90 degrees near c = 6 A (how the workflow computes the shell)."""
+    shell = bulk["CdS-zb"].copy()
+    a_pbs = bulk["PbS-rs"].cell.lengths()[0]
+    shell.set_cell(np.diag([a_pbs, a_pbs, normal_a]), scale_atoms=True)
+    return primitive_cell(shell)
+
+
+def test_hexagonal_nets_and_only_they_are_gamma_centred(bulk):
+    """Gamma-centring follows the six-fold net, not an angle near 60 or 120 degrees: the strained zinc
+    blende shell keeps Monkhorst-Pack over its whole E(c) scan (its angles pass 120 degrees near c = 6 A,
+    where an angle rule had flipped its mesh), and so does the fcc primitive cell (60/60/60)."""
+    quick = PRESETS["quick"]
+    assert hexagonal_net(bulk["CdSe-wz"]) and hexagonal_net(bulk["Se-trigonal"])
+    assert hexagonal_net(bulk["Cd-hcp"])
+    assert not hexagonal_net(primitive_cell(bulk["CdSe-zb"]))
+    assert not hexagonal_net(build_slab(bulk["CdSe-wz"], SlabSettings("wurtzite", "11-20")))  # rectangular
+    angles_near_120 = 0
+    for normal_a in np.linspace(5.2, 6.6, 15):
+        shell = strained_zincblende_shell(bulk, normal_a)
+        angles_near_120 += any(abs(angle - 120.0) < 1.0 for angle in shell.cell.angles())
+        assert kpoint_style(shell, kpoint_mesh(shell, quick.kpoint_length_a))[0] == "Monkhorst"
+    assert angles_near_120  # the scan does pass the angles the old rule took for hexagonal
+
+
+def monkhorst_pack_points(mesh) -> set[tuple[float, ...]]:
+    """Monkhorst and Pack's grid, k_i = (2 r - n_i - 1) / (2 n_i), r = 1..n_i (PRB 13, 5188 (1976)): odd
+    subdivisions contain Gamma; what VASP samples for a "Monkhorst" KPOINTS file."""
+    axes = [[(2 * r - n - 1) / (2 * n) for r in range(1, n + 1)] for n in mesh]
+    return {tuple(round(k, 6) for k in point) for point in itertools.product(*axes)}
+
+
+@pytest.mark.parametrize("mesh", [(3, 3, 1), (2, 2, 1), (3, 2, 1)])
+def test_gpaw_samples_the_monkhorst_pack_points_vasp_writes(bulk, mesh):
+    """The k-points GPAW is handed are the Monkhorst-Pack grid the VASP input names (odd meshes through
+    Gamma), not ASE's gamma=False grid, which shifts an odd mesh off Gamma (0.2 eV per formula unit on a
+    3x3x3 strained CdS cell at 200 eV); Gamma-centred meshes contain Gamma whatever their parity."""
+    from ase.calculators.calculator import kpts2kpts
+
+    from nanophase.calculators.gpaw_calc import gpaw_parameters, prepare
+    from nanophase.calculators.vasp_calc import kpoints
+
+    quick = PRESETS["quick"]
+    zb = prepare(build_slab(bulk["CdS-zb"], SlabSettings("zincblende", "001", termination="cation")), quick)
+    assert kpoints(zb, quick).style.name == "Monkhorst"
+    points = kpts2kpts(gpaw_parameters(zb, quick, {}, "-", mesh=mesh)["kpts"], zb).kpts
+    assert {tuple(round(k, 6) for k in point) for point in points} == monkhorst_pack_points(mesh)
+    wz = bulk["CdSe-wz"]
+    centred = kpts2kpts(gpaw_parameters(wz, quick, {}, "-", mesh=(2, 2, 2))["kpts"], wz).kpts
+    assert np.abs(centred).sum(axis=1).min() < 1e-9
 
 
 def test_prerelax_auto_takes_an_installed_potential(monkeypatch):

@@ -118,9 +118,8 @@ def run_calculation(
     if normal_by_energy:
         from ase.parallel import world
 
-        # the start's mesh and centring for every cell of the scan and the fitted one: a nearly cubic
-        # strained cell's primitive angles cross the Gamma-centring rule's 60 +/- 1 degree window as c
-        # changes, and a flip of the centring puts a step of ~0.1 eV into E(c)
+        # the start's mesh and centring for every cell of the scan and the fitted one: a mesh that
+        # changed with c (a subdivision gained as a vector shortens) would put a step into E(c)
         start_mesh = kpoint_mesh(atoms, settings.kpoint_length_a)
         start_gamma = kpoint_style(atoms, start_mesh)[0] == "Gamma"
 

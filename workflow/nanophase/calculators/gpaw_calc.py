@@ -44,7 +44,8 @@ def gpaw_parameters(
     atoms: Atoms, settings: CalcSettings, rung: dict, txt: str, mesh=None, gamma=None, converge_forces=True
 ) -> dict:
     """Keyword arguments of gpaw.GPAW for `atoms` under `settings` and one ladder rung (`mesh`: a k-point
-    mesh held fixed instead of the settings' rule, as along an energy-length scan; `converge_forces`:
+    mesh held fixed instead of the settings' rule, as along an energy-length scan, and `gamma` whether it
+    is Gamma-centred, else Monkhorst-Pack; `converge_forces`:
     forces in the SCF criterion, for what steps on them - not a single point, which has no fmax)."""
     from gpaw import PW, Mixer
 
@@ -56,9 +57,12 @@ def gpaw_parameters(
         if settings.smearing == "gaussian"
         else {"name": "fermi-dirac", "width": smearing_ev}
     )
+    centred = kpoint_style(atoms, mesh)[0] == "Gamma" if gamma is None else gamma
     parameters = {
         "xc": settings.functional,
-        "kpts": {"size": mesh, "gamma": kpoint_style(atoms, mesh)[0] == "Gamma" if gamma is None else gamma},
+        # ASE's gamma=False means "shift Gamma out", which moves an odd mesh off Gamma; without the key the
+        # mesh is Monkhorst-Pack's own (odd: Gamma included), the points VASP's "Monkhorst" samples
+        "kpts": {"size": mesh, "gamma": True} if centred else {"size": mesh},
         "occupations": occupations,
         # forces too: a relaxation steps on them, and an SCF converged in the energy alone can leave
         # forces that do not match it (BFGS then stalls with the energy flat and fmax stuck)

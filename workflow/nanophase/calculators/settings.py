@@ -38,6 +38,12 @@ PHYSICS_FIELDS = (
     "relax_cell",  # which lattice the references sit at: relaxed or the curated (experimental) one
 )
 
+# How a mesh is placed, part of every DFT record's physics: the Monkhorst-Pack grid (odd subdivisions
+# contain Gamma, even ones lie half a spacing off, as VASP's "Monkhorst" KPOINTS), Gamma-centred on
+# hexagonal nets. Earlier versions handed GPAW gamma=False, which ASE reads as "shift Gamma out" and so
+# placed odd meshes off Gamma where VASP keeps it: records made that way carry no such entry.
+KPOINT_GRID = "Monkhorst-Pack, Gamma-centred on hexagonal nets"
+
 
 @dataclass(frozen=True)
 class CalcSettings:
@@ -131,7 +137,7 @@ class CalcSettings:
         if code in MLIP_MODELS:
             # a potential's energy surface is the model (weights ship with the package version)
             return {"code": code}
-        values = {key: getattr(self, key) for key in PHYSICS_FIELDS}
+        values = {key: getattr(self, key) for key in PHYSICS_FIELDS} | {"kpoint_grid": KPOINT_GRID}
         if self.mode == "pw":
             values.pop("basis"), values.pop("grid_spacing_a")
         else:
@@ -181,12 +187,34 @@ def periodic_directions(atoms: Atoms, vacuum_gap_a: float = 5.0) -> list[bool]:
 
 
 def kpoint_mesh(atoms: Atoms, kpoint_length_a: float) -> tuple[int, int, int]:
-    """Gamma-centred mesh: ceil(L/|a_i|) along periodic directions, 1 along vacuum."""
+    """Mesh size: ceil(L/|a_i|) along periodic directions, 1 along vacuum (kpoint_style places it)."""
     lengths = atoms.cell.lengths()
     return tuple(
         max(1, math.ceil(kpoint_length_a / length - 1e-9)) if periodic else 1
         for length, periodic in zip(lengths, periodic_directions(atoms), strict=True)
     )
+
+
+def hexagonal_net(atoms: Atoms, tolerance_deg: float = 1.0) -> bool:
+    """Whether two cell vectors of equal length meet at 60 or 120 degrees with the third perpendicular to
+    both: a hexagonal lattice, or a slab on a hexagonal net (c or the normal as the third vector).
+
+    An angle near 60 or 120 degrees alone is not enough: the primitive cells of fcc (60, 60, 60) and of
+    a tetragonally strained zinc blende shell (~120, ~120, ~90, depending on its normal) have such angles
+    without the six-fold axis, and a rule on angles alone changed the strained shell's mesh as its
+    normal moved (0.2 eV per formula unit between two starts of one E(c) scan).
+    """
+    lengths, angles = atoms.cell.lengths(), atoms.cell.angles()  # angles: (b,c), (a,c), (a,b)
+    for first, second, third in ((0, 1, 2), (0, 2, 1), (1, 2, 0)):
+        in_plane = angles[third]
+        perpendicular = (angles[first], angles[second])  # each in-plane vector against the third
+        if (
+            abs(lengths[first] - lengths[second]) <= 1e-3 * lengths[first]
+            and min(abs(in_plane - 60.0), abs(in_plane - 120.0)) < tolerance_deg
+            and all(abs(angle - 90.0) < tolerance_deg for angle in perpendicular)
+        ):
+            return True
+    return False
 
 
 def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
@@ -195,8 +223,7 @@ def kpoint_style(atoms: Atoms, mesh: tuple[int, int, int]) -> tuple[str, str]:
     use it, so that GPAW and VASP sample the same points."""
     if all(n == 1 for n in mesh):
         return "Gamma", "Gamma point only"
-    angles = atoms.cell.angles()
-    if any(abs(angle - 120.0) < 1.0 or abs(angle - 60.0) < 1.0 for angle in angles):
+    if hexagonal_net(atoms):
         return "Gamma", "Gamma-centred: hexagonal lattice (an even Monkhorst-Pack mesh breaks its symmetry)"
     return "Monkhorst", "Monkhorst-Pack, as in the study"
 
