@@ -218,11 +218,11 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     # one k-point density: 2x2x1 in the slabs, 3x3x3 in the zinc blende primitive cell
     assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1]
     assert records["CdSe-zb"]["kpoints"] == [3, 3, 3]
-    # the default study pre-relaxes with CHGNet where it is installed; the energies stay GPAW's
-    if mlip_available("chgnet"):
-        assert records["CdSe-wz-1120-2ml-1x1"]["extra"]["prerelax"]["model"] == "chgnet"
+    # the default study pre-relaxes with SevenNet-0 where it is installed; the energies stay GPAW's
+    if mlip_available("sevenn"):
+        assert records["CdSe-wz-1120-2ml-1x1"]["extra"]["prerelax"]["model"] == "sevenn"
         assert (
-            "relaxations started from the chgnet geometry"
+            "relaxations started from the sevenn geometry"
             in (folder / "results/tables/records.md").read_text()
         )
     # a vacancy is made from the relaxed slab: the remaining atoms start where the relaxed slab left them

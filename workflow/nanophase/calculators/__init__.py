@@ -52,26 +52,33 @@ def backend_choice(requested: str, environ: dict | None = None) -> tuple[str, st
     return "gpaw", "auto: VASP_COMMAND or PMG_VASP_PSP_DIR not set"
 
 
+# the potential "auto" pre-relaxes with, best first: on the default study's DFT stage (GPAW, 2026-12-05)
+# SevenNet-0's geometries and Hessians left 45 DFT ionic steps where CHGNet's left 146 (cold start: 247);
+# its minima of the sheets lie closer to GPAW's (benchmarks/results/default_study_prerelax.md)
+PRERELAX_PREFERENCE = ("sevenn", "chgnet")
+
+
 def prerelax_choice(requested: str, backend: str) -> tuple[str, str]:
     """The potential that pre-relaxes DFT relaxations, and why.
 
-    "auto" takes CHGNet, else SevenNet-0, when installed (the setup script installs CHGNet) and a cold
-    start otherwise; the mlip backend has nothing to pre-relax. The potential only moves the starting
-    geometry (and seeds BFGS's Hessian): energies are DFT ones, so pre-relaxed and cold-started records
-    of one study may be subtracted.
+    "auto" takes the first installed potential of PRERELAX_PREFERENCE (the setup script installs both)
+    and a cold start otherwise; the mlip backend has nothing to pre-relax. The potential only moves the
+    starting geometry (and seeds BFGS's Hessian): energies are DFT ones, so pre-relaxed and cold-started
+    records of one study may be subtracted.
     """
-    from nanophase.calculators.mlip_calc import MLIP_PACKAGES, mlip_available
+    from nanophase.calculators.mlip_calc import mlip_available
 
     if backend == "mlip":
         return "none", "the mlip backend relaxes with the potential itself"
     if requested != "auto":
         return requested, "set in the config"
-    for model in MLIP_PACKAGES:
+    for model in PRERELAX_PREFERENCE:
         if mlip_available(model):
             return model, f"auto: {model} is installed"
     return (
         "none",
-        "auto: no potential installed, DFT relaxations start cold (bash scripts/setup.sh installs CHGNet)",
+        "auto: no potential installed, DFT relaxations start cold "
+        "(bash scripts/setup.sh installs SevenNet-0 and CHGNet)",
     )
 
 
