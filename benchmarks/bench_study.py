@@ -227,7 +227,7 @@ def prerelax_rows(name: str, sources: list[str], cores: str) -> list[tuple[str, 
         rows.append(
             (
                 f"{stem}: largest |pre-relaxed - cold| of the {column} columns, rows whose structures end "
-                f"in the same minimum in both runs (no atom {SAME_MINIMUM_A:g} A apart)",
+                f"in the same minimum in both runs (no atom over {SAME_MINIMUM_A:g} A apart)",
                 f"{largest} ({same.sum()} of {len(same)} rows)",
                 f"goal <= {goal:g} {unit}",
             )
