@@ -242,6 +242,9 @@ def test_trimmed_study_tables_obey_physics(trimmed_run):
     for stem in ("vacancy_formation", "phase_stability", "interface_energies", "knockon_sites", "validation"):
         for suffix in (".csv", ".md", ".tex"):
             assert (folder / "results" / "tables" / f"{stem}{suffix}").stat().st_size > 100
+    # what rests on vacancy sheets says that each is one local minimum (the start can decide which)
+    for stem in ("vacancy_formation", "phase_competition", "phase_map", "phase_conclusions"):
+        assert "its energy is a local minimum" in (folder / "results" / "tables" / f"{stem}.md").read_text()
     limits = table(folder, "chemical_potentials")
     assert (limits["dH_f (eV/f.u.)"] < 0).all() and (limits["E_coh Se (eV/atom)"] > 0).all()
     vacancies = table(folder, "vacancy_formation")

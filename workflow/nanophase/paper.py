@@ -80,6 +80,14 @@ def phase_competition_frames(
     }, ""
 
 
+# every relaxation here is local: what a vacancy sheet's energy is, and so what rests on it
+ONE_START = (
+    " Each structure is relaxed once, from one start (its cut geometry, relaxed first with the study's "
+    "potential when calculator.prerelax sets one): its energy is a local minimum, and a sheet that "
+    "reconstructs may have lower minima that another start reaches."
+)
+
+
 def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCompetitionSettings,
              unavailable: str = "") -> dict[str, str]:  # fmt: skip
     """One caption per table: definitions, references and the shared settings."""
@@ -120,7 +128,7 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "concentration = removed atoms / atoms of that species in the pristine slab; dE = E/N(defect) - "
         "E/N(pristine), the study's measure, which equals a formation energy at mu_bar = E/N(pristine) and "
         "carries no conclusion. The difference between the atom and Se-rich columns is the Se cohesive "
-        "energy." + tail,
+        "energy." + ONE_START + tail,
         "formation_energy_scan": "E_f per vacancy across the allowed range dH_f <= dmu_Se <= 0 (dmu_Se = "
         "mu_Se - "
         "E(Se, solid)), and the change of the sheet's grand potential per in-plane area, n E_f / A; each "
@@ -152,19 +160,20 @@ def captions(study: Study, calculated: Calculated, note: str, settings: PhaseCom
         "n_Cd per Cd against one reservoir for both phases; each phase's lower convex hull over x; at "
         "each x the "
         "phase with the lower hull and the margin (meV per Cd); 'not comparable' outside the other phase's "
-        "computed range. Only sheets of equal monolayers are compared." + reservoir + why + tail,
+        "computed range. Only sheets of equal monolayers are compared." + ONE_START + reservoir + why + tail,
         "phase_map": "Grand-potential view: at each dmu_Se in [dH_f, 0], with Cd kept in the sheet and Se "
         "exchanged with one reservoir, omega(x) = e(x) - x (dmu_Se - dH_f) per Cd (a constant common to both "
         "phases dropped); each phase's equilibrium sheet (the tangent construction on its hull: a hull "
         "segment "
         "of slope s is in equilibrium at dmu_Se = dH_f + s), and the phase with the lower omega."
+        + ONE_START
         + reservoir
         + why
         + tail,
         "phase_conclusions": "What the study can conclude, each row saying what it compares: the phase "
         "competition at equal composition and its grand-potential view (which phase is lower), E_f(mu) (the "
         "cost of the loss within each phase) and the study's dE/atom (a formation energy at an arbitrary mu: "
-        "reported, never a conclusion)." + reservoir + tail,
+        "reported, never a conclusion)." + ONE_START + reservoir + tail,
         "interface_energies": "Interface (excess) energy of the CdS shell, E_int = [E_stack - E_bare PbS "
         "slab - "
         "N_CdS e(zb-CdS bulk)] / (faces A), split into the rock-salt polymorph term N_rs (e_rs - e_zb), the "
