@@ -149,7 +149,7 @@ def test_gpaw_samples_the_monkhorst_pack_points_vasp_writes(bulk, mesh):
 def test_prerelax_auto_takes_an_installed_potential(monkeypatch):
     assert prerelax_choice("auto", "mlip")[0] == "none"
     assert prerelax_choice("sevenn", "gpaw") == ("sevenn", "set in the config")
-    if mlip_available("sevenn"):  # the potential whose minima lie closest to GPAW's goes first
+    if mlip_available("sevenn"):  # the potential that leaves GPAW the fewest steps goes first
         assert prerelax_choice("auto", "gpaw") == ("sevenn", "auto: sevenn is installed")
     # without SevenNet-0, CHGNet
     installed = {"sevenn": False, "chgnet": True}

@@ -53,8 +53,8 @@ def backend_choice(requested: str, environ: dict | None = None) -> tuple[str, st
 
 
 # the potential "auto" pre-relaxes with, best first: on the default study's DFT stage (GPAW, 2026-12-05)
-# SevenNet-0's geometries and Hessians left 45 DFT ionic steps where CHGNet's left 146 (cold start: 247);
-# its minima of the sheets lie closer to GPAW's (benchmarks/results/default_study_prerelax.md)
+# SevenNet-0's geometries and Hessians left 45 DFT ionic steps where CHGNet's left 146 (cold start: 247;
+# README, Benchmarks); neither start is the lower one for every reconstructing sheet
 PRERELAX_PREFERENCE = ("sevenn", "chgnet")
 
 
