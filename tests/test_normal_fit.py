@@ -87,3 +87,31 @@ def test_energy_fit_agrees_with_the_stress_where_the_stress_is_exact(bulk, tmp_p
 
     again, _ = relax_normal_by_energy(primitive, counting, tmp_path / "scan", c_start)
     assert computed == ["fitted"] and again.extra["normal_fit"]["points"] == fit["points"]
+
+
+@pytest.mark.skipif(not mlip_available("chgnet"), reason="chgnet not installed")
+def test_a_fitted_cell_computed_above_a_scan_point_gives_way_to_it(bulk, tmp_path):
+    """E(c) at a constant plane-wave cutoff steps where the plane-wave count changes (10-20 meV in a
+    2-atom cell at 200 eV), so the fitted cell can compute above its neighbours: modelled by raising the
+    fitted cell's energy by 20 meV, the record is then the lowest scan point - its energy and its cell -
+    and says so."""
+    strained = strained_bulk(bulk["CdS-rs"], bulk["PbS-rs"], "CdS-rs-on-PbS-rs")
+    primitive = primitive_cell(strained)
+    settings = CalcSettings(mlip_model="chgnet", fmax_ev_per_a=0.01)
+
+    def stepped(cell, folder, scan_point):
+        record, final = run_mlip(cell, settings, folder, "relax", "CdS-rs-on-PbS-rs")
+        if folder.name == "fitted":
+            record.energy_ev += 0.02
+        return record, final
+
+    c_start = normal_length(strained)
+    record, final = relax_normal_by_energy(primitive, stepped, tmp_path / "scan", c_start)
+    fit = record.extra["normal_fit"]
+    c_lowest, e_lowest = min(fit["points"], key=lambda point: point[1])
+    assert record.energy_ev == pytest.approx(e_lowest, abs=1e-4)
+    assert record.energy_ev < fit["fitted_cell_energy_ev"]
+    volume_ratio = abs(np.linalg.det(final.cell.array) / np.linalg.det(primitive.cell.array))
+    assert volume_ratio == pytest.approx(c_lowest / c_start, rel=1e-4)  # the point's cell, not the fitted one
+    assert fit["c_record_a"] == pytest.approx(c_lowest) and "scan point" in fit["record"]
+    assert record.task == "relax-c" and final.cell.array[:, :2] == pytest.approx(primitive.cell.array[:, :2])

@@ -208,13 +208,15 @@ def test_trimmed_study_calculations_share_settings_and_lattices(trimmed_run):
     assert len(strained) == 2  # the body-centred tetragonal primitive cell, normal along z
     assert 2 * np.abs(strained.cell.array[:, :2]).max() == pytest.approx(pbs_a, abs=1e-6)
     # at 200 eV the stress is not trusted: each shell's normal comes from an E(c) fit at constant cutoff,
-    # whose fitted cell is as low as the scan's lowest point within the plane-wave-count noise of a 2-atom
-    # cell at a constant 200 eV cutoff (about 10 meV)
+    # bracketed by the scan; the record is the lowest cell computed (the fitted one, or the lowest scan
+    # point where the plane-wave-count steps of a 2-atom cell at 200 eV put the fitted cell above it)
     for shell in ("CdS-rs-on-PbS-rs", "CdS-zb-on-PbS-rs"):
         fit = records[shell]["extra"]["normal_fit"]
         scan = np.array(fit["points"])
         assert len(scan) >= 5 and scan[:, 0].min() < fit["c_fit_a"] < scan[:, 0].max()
-        assert records[shell]["energy_ev"] <= scan[:, 1].min() + 0.015 and records[shell]["task"] == "relax-c"
+        lowest = min(scan[:, 1].min(), fit["fitted_cell_energy_ev"])
+        assert records[shell]["energy_ev"] == pytest.approx(lowest, abs=1e-3)
+        assert records[shell]["task"] == "relax-c"
     # one k-point density: 2x2x1 in the slabs, 3x3x3 in the zinc blende primitive cell
     assert records["CdSe-wz-1120-2ml-1x1"]["kpoints"] == [2, 2, 1]
     assert records["CdSe-zb"]["kpoints"] == [3, 3, 3]

@@ -262,9 +262,11 @@ def strained_normal_note(study: Study, calculated: Calculated) -> str:
         record = calculated.record(name)
         fit = record.extra.get("normal_fit")
         if fit:
-            change = 100 * fit["change_from_start"]
+            c_a = fit.get("c_record_a", fit["c_fit_a"])  # the lowest cell computed: fitted or a scan point
+            change = 100 * (c_a / fit["c_start_a"] - 1.0)
+            which = f" ({fit['record']})" if "scan point" in fit.get("record", "") else ""
             parts.append(f"{name}: E(c) fit at constant cutoff (stress not trusted at this cutoff), "
-                         f"c = {fit['c_fit_a']:.3f} A, {change:+.1f} % from its start")  # fmt: skip
+                         f"c = {c_a:.3f} A, {change:+.1f} % from its start{which}")  # fmt: skip
         elif record.task == "relax-c":
             parts.append(f"{name}: relaxed by its zz stress")
         else:

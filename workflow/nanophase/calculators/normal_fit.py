@@ -8,7 +8,10 @@ standard remedy is to fit E(c) from single cells at a constant cutoff (G. P. Fra
 J. Phys.: Condens. Matter 2, 4395 (1990); VASP manual, "Energy vs volume calculations"). Here c is
 scanned in steps of 3 % from the starting length downhill until the energy rises on both sides, a cubic
 is fitted to the five points within two steps of the lowest one, and the cell
-at the fitted minimum is computed once more: that calculation is the record, the scan its provenance.
+at the fitted minimum is computed once more: that calculation is the record, the scan its provenance -
+unless a scan point came out lower. E(c) at a constant cutoff is not smooth (the plane-wave count changes
+in steps with the cell: about 10-20 meV in a 2-atom cell at 200 eV), so the fitted cell can compute above
+its neighbours; the lowest cell computed is then the better estimate of the minimum, and it is the record.
 """
 
 from __future__ import annotations
@@ -119,7 +122,8 @@ def relax_normal_by_energy(
     is_writer: bool = True,
 ) -> tuple[CalcRecord, Atoms]:
     """Relax the normal of `atoms` (its cell's z components) by an E(c) scan; each point resumes from its
-    own record, the final cell is computed once more and that is the record returned.
+    own record, the fitted cell is computed once more and that is the record returned, or the lowest scan
+    point where the fitted cell computed higher (extra.normal_fit says which).
 
     Args:
         compute: relaxes the positions (task "relax") of a cell in a folder and returns its record;
@@ -145,7 +149,7 @@ def relax_normal_by_energy(
         return record.energy_ev
 
     factor, energy, degree, points = scan_normal(evaluate)
-    record, final = compute(with_normal(atoms, factor), workdir / "fitted", False)
+    fitted, final = compute(with_normal(atoms, factor), workdir / "fitted", False)
     fit = NormalFit(
         points=[(f * c_start_a, e) for f, e in points],
         c_start_a=c_start_a,
@@ -153,7 +157,21 @@ def relax_normal_by_energy(
         e_fit_ev=energy,
         degree=degree,
     )
+    record, chosen, record_factor = fitted, "the fitted cell", factor
+    lowest_factor, lowest_energy = min(points, key=lambda point: point[1])
+    if lowest_energy < fitted.energy_ev:
+        record_factor = lowest_factor
+        # the point's relaxation resumes from its converged trajectory: its record and final structure again
+        record, final = compute(with_normal(atoms, lowest_factor), workdir / f"c{lowest_factor:.4f}", True)
+        chosen = (f"the scan point c = {lowest_factor * c_start_a:.5f} A: the fitted cell computed "
+                  f"{1e3 * (fitted.energy_ev - record.energy_ev):.1f} meV higher")  # fmt: skip
     record.task = "relax-c"
-    record.wall_time_s += sum(scan_seconds)
-    record.extra["normal_fit"] = {**fit.as_dict(), "fit_minus_computed_ev": energy - record.energy_ev}
+    record.wall_time_s = fitted.wall_time_s + sum(scan_seconds)
+    record.extra["normal_fit"] = {
+        **fit.as_dict(),
+        "fit_minus_computed_ev": energy - fitted.energy_ev,
+        "fitted_cell_energy_ev": fitted.energy_ev,
+        "record": chosen,
+        "c_record_a": round(float(record_factor * c_start_a), 5),
+    }
     return record, final
