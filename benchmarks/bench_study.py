@@ -76,10 +76,10 @@ def final_displacement_a(warm: Path, cold: Path, name: str) -> float:
     return float(np.linalg.norm(shift @ a.cell.array, axis=1).max())
 
 
-def table_differences(warm: Path, cold: Path) -> dict[str, dict]:
+def table_differences(warm: Path, cold: Path, moved: dict[str, float]) -> dict[str, dict]:
     """Per compared table: its rows' largest |warm - cold| over the energy columns, and whether every
-    record the row is computed from ended in the same minimum in both runs (SAME_MINIMUM_A)."""
-    moved = {}
+    record the row is computed from ended in the same minimum in both runs (`moved`: each structure's
+    final_displacement_a, at most SAME_MINIMUM_A)."""
     results = {}
     for stem, (prefix, _) in AGREEMENT.items():
         a, b = (pd.read_csv(folder / "results" / "tables" / f"{stem}.csv") for folder in (warm, cold))
@@ -89,13 +89,7 @@ def table_differences(warm: Path, cold: Path) -> dict[str, dict]:
         differences = both[columns].to_numpy() - both[[f"{c} cold" for c in columns]].to_numpy()
         # the column that differs most, with its sign (which run ended lower)
         signed = differences[np.arange(len(both)), np.nanargmax(np.abs(differences), axis=1)]
-        same = []
-        for records in both["records"]:
-            names = [n.strip() for n in records.split(";")]
-            for n in names:
-                if n not in moved:
-                    moved[n] = final_displacement_a(warm, cold, n)
-            same.append(all(moved[n] <= SAME_MINIMUM_A for n in names))
+        same = [all(moved[n.strip()] <= SAME_MINIMUM_A for n in row.split(";")) for row in both["records"]]
         results[stem] = {"difference": signed, "same_minimum": np.array(same)}
     return results
 
@@ -226,8 +220,10 @@ def prerelax_rows(name: str, sources: list[str], cores: str) -> list[tuple[str, 
 def agreement_rows(warm: Path, cold: Path) -> list[tuple[str, str, str]]:
     """How far the two runs' tables are apart (the issue's goals, on the rows whose structures end in the
     same minimum in both), and where the runs end: each structure's energy, pre-relaxed - cold."""
+    energies = {r["name"]: r["energy_ev"] for r in calculation_records(cold)}
+    moved = {name: final_displacement_a(warm, cold, name) for name in energies}
     rows = []
-    for stem, table in table_differences(warm, cold).items():
+    for stem, table in table_differences(warm, cold, moved).items():
         column, goal = AGREEMENT[stem]
         unit = "meV/A^2" if "meV" in column else "eV"
         difference, same = table["difference"], table["same_minimum"]
@@ -251,12 +247,11 @@ def agreement_rows(warm: Path, cold: Path) -> list[tuple[str, str, str]]:
                     "pre-relaxed - cold: " + ", ".join(f"{d:+.2f}" for d in sorted(apart)) + f" {unit}",
                 )
             )
-    energies = {r["name"]: r["energy_ev"] for r in calculation_records(cold)}
-    apart = []
-    for record in calculation_records(warm):
-        moved = final_displacement_a(warm, cold, record["name"])
-        if moved > SAME_MINIMUM_A:
-            apart.append((record["energy_ev"] - energies[record["name"]], record["name"], moved))
+    apart = [
+        (record["energy_ev"] - energies[record["name"]], record["name"], moved[record["name"]])
+        for record in calculation_records(warm)
+        if moved[record["name"]] > SAME_MINIMUM_A
+    ]
     if apart:
         listed = "; ".join(f"{name} {d:+.3f} eV ({moved:.2f} A)" for d, name, moved in sorted(apart))
         rows.append(
