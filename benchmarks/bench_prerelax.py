@@ -79,7 +79,8 @@ def main() -> None:
     model = sys.argv[1] if len(sys.argv) > 1 else "chgnet"
     config = load_config(REPO / "config" / "config.yaml")
     study = Study.from_config(config, root=REPO)
-    settings = CalcSettings.from_config(config["calculator"])
+    # the baseline starts cold whatever the config asks (`auto` is resolved by the workflow, not here)
+    settings = CalcSettings.from_config({**config["calculator"], "prerelax": "none"})
     shutil.rmtree(SCRATCH, ignore_errors=True)
     rows = []
     ranks = min(2, os.cpu_count() or 1)
