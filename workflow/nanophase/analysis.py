@@ -264,7 +264,7 @@ def strained_normal_note(study: Study, calculated: Calculated) -> str:
         if fit:
             c_a = fit.get("c_record_a", fit["c_fit_a"])  # the lowest cell computed: fitted or a scan point
             change = 100 * (c_a / fit["c_start_a"] - 1.0)
-            which = f" ({fit['record']})" if "scan point" in fit.get("record", "") else ""
+            which = f" ({fit['record']})" if c_a != fit["c_fit_a"] else ""  # a scan point is the record
             parts.append(f"{name}: E(c) fit at constant cutoff (stress not trusted at this cutoff), "
                          f"c = {c_a:.3f} A, {change:+.1f} % from its start{which}")  # fmt: skip
         elif record.task == "relax-c":
